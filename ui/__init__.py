@@ -1,0 +1,1 @@
+"""What pages share: the knob table and its URL/state sync, the page frame and menu, charts."""

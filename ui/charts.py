@@ -1,0 +1,170 @@
+"""Altair chart builders shared by the pages: a DataFrame in, an ``alt.Chart`` out, no Streamlit.
+
+One visual grammar for every page: tidy long-form data, explicit field types, the Okabe-Ito
+colour-blind-safe palette with a redundant dash (or shape) per series, log scales where values span
+decades, and fonts big enough for a projector. Non-positive values are filtered out of log axes,
+and nothing non-finite is passed on (see :func:`finite`).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+DASHES = ([1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 2])
+HEIGHT = 300
+
+
+def finite(df: pd.DataFrame, fields: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows whose numeric ``fields`` (default: all numeric columns) are finite."""
+    num = df[list(fields)] if fields is not None else df.select_dtypes("number")
+    return df[np.isfinite(num.to_numpy(dtype=float)).all(axis=1)]
+
+
+def downsample(df: pd.DataFrame, max_rows: int = 1500, by: str | None = None) -> pd.DataFrame:
+    """Keep at most about ``max_rows`` rows (per group ``by``): every k-th row and the last one."""
+    def one(g):
+        k = max(1, int(np.ceil(len(g) / max_rows)))
+        keep = np.zeros(len(g), dtype=bool)
+        keep[::k] = True
+        keep[-1] = True
+        return g[keep]
+    if by is None:
+        return one(df)
+    return pd.concat([one(g) for _, g in df.groupby(by, sort=False)], ignore_index=True)
+
+
+def _scale(log: bool, domain=None, **kw):
+    if log:
+        kw["type"] = "log"
+    if domain is not None:
+        kw.update(domain=list(domain), clamp=True)
+    return alt.Scale(**kw) if kw else alt.Undefined
+
+
+def series_encoding(field: str, domain: Sequence[str], title: str | None = None, dash: bool = True,
+                    colors: Sequence[str] = OKABE_ITO, legend_orient: str = "top"):
+    """Colour (and dash) encodings of one categorical field with a fixed order of series."""
+    legend = alt.Legend(orient=legend_orient, title=title, labelLimit=320)
+    enc = {"color": alt.Color(f"{field}:N", title=title, legend=legend,
+                              scale=alt.Scale(domain=list(domain), range=list(colors[: len(domain)])))}
+    if dash:
+        enc["strokeDash"] = alt.StrokeDash(f"{field}:N", title=title, legend=legend,
+                                           scale=alt.Scale(domain=list(domain),
+                                                           range=list(DASHES[: len(domain)])))
+    return enc
+
+
+def lines(df: pd.DataFrame, x: str, y: str, *, series: str | None = None,
+          domain: Sequence[str] | None = None, log_x: bool = False, log_y: bool = False,
+          x_title: str = "", y_title: str = "", title: str = "", y_domain=None,
+          height: int = HEIGHT, tooltip: Sequence[str] = (), points: bool = False) -> alt.Chart:
+    """Lines of y against x, one per value of ``series``, log axes on request."""
+    data = finite(df, [x, y])
+    if log_y:
+        data = data[data[y] > 0]
+    if log_x:
+        data = data[data[x] > 0]
+    enc = dict(
+        x=alt.X(f"{x}:Q", title=x_title or x, scale=_scale(log_x)),
+        y=alt.Y(f"{y}:Q", title=y_title or y, scale=_scale(log_y, y_domain)),
+        tooltip=[alt.Tooltip(f"{c}:Q" if pd.api.types.is_numeric_dtype(df[c]) else f"{c}:N",
+                             format=".4g" if pd.api.types.is_numeric_dtype(df[c]) else "")
+                 for c in ([series] if series else []) + [x, y] + list(tooltip)],
+    )
+    if series:
+        enc.update(series_encoding(series, domain or list(dict.fromkeys(data[series]))))
+    mark = alt.MarkDef(type="line", strokeWidth=2.5, clip=True, point=points)
+    return alt.Chart(data, title=title or alt.Undefined, height=height).mark_line(
+        **{k: v for k, v in mark.to_dict().items() if k != "type"}).encode(**enc)
+
+
+def hrules(values: dict[str, float], *, color: str = "#555555", dash=(4, 4)) -> alt.LayerChart:
+    """Horizontal reference lines with a text label at the left end: {label: y}."""
+    data = pd.DataFrame({"label": list(values), "y": list(values.values())})
+    data = finite(data, ["y"])
+    base = alt.Chart(data).encode(y="y:Q")
+    rule = base.mark_rule(color=color, strokeDash=list(dash), strokeWidth=2)
+    text = base.mark_text(align="left", baseline="bottom", dx=4, dy=-3, color=color, fontSize=13,
+                          x=0).encode(text="label:N")
+    return alt.layer(rule, text)
+
+
+def vrule(x: float, label: str, *, color: str = "#D55E00") -> alt.LayerChart:
+    """A vertical marker (e.g. the step where a run diverged) with its label."""
+    data = pd.DataFrame({"x": [x], "label": [label]})
+    base = alt.Chart(data).encode(x="x:Q")
+    return alt.layer(base.mark_rule(color=color, strokeWidth=2.5),
+                     base.mark_text(align="left", dx=5, y=8, color=color, fontSize=13,
+                                    fontWeight="bold").encode(text="label:N"))
+
+
+def finish(chart, legend_orient: str = "top"):
+    """Projector-sized fonts on a finished (possibly layered) chart."""
+    return (chart.configure_axis(labelFontSize=13, titleFontSize=14, grid=True, gridOpacity=0.4)
+            .configure_legend(labelFontSize=13, titleFontSize=13, orient=legend_orient,
+                              symbolStrokeWidth=3, symbolSize=220)
+            .configure_title(fontSize=15, anchor="start"))
+
+
+def marker(x: float, y: float, label: str, *, color: str = "#000000", shape: str = "diamond"
+           ) -> alt.LayerChart:
+    """One labelled point (e.g. 'your lr' on a curve)."""
+    data = finite(pd.DataFrame({"x": [x], "y": [y], "label": [label]}), ["x", "y"])
+    base = alt.Chart(data).encode(x="x:Q", y="y:Q")
+    return alt.layer(base.mark_point(shape=shape, size=180, filled=True, color=color),
+                     base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color=color,
+                                    fontWeight="bold").encode(text="label:N"))
+
+
+def scrub_path(path: pd.DataFrame, *, x: str, y: str, series: str, domain: Sequence[str],
+               background: alt.Chart | None = None, x_title: str = "", y_title: str = "",
+               x_domain=None, y_domain=None, height: int = HEIGHT + 60) -> alt.LayerChart:
+    """Optimizer paths (columns step, x, y, series) drawn up to a step chosen with a slider inside
+    the chart: the scrubbing happens in the browser, with no rerun of the page."""
+    data = finite(path, [x, y])
+    last = int(data["step"].max()) if len(data) else 0
+    step = alt.param(name="step", value=last,
+                     bind=alt.binding_range(min=0, max=max(last, 1), step=1, name="Step "))
+    enc = dict(x=alt.X(f"{x}:Q", title=x_title or x, scale=_scale(False, x_domain)),
+               y=alt.Y(f"{y}:Q", title=y_title or y, scale=_scale(False, y_domain)),
+               **series_encoding(series, domain))
+    base = alt.Chart(data, height=height)
+    trail = base.mark_line(point=alt.OverlayMarkDef(size=25), strokeWidth=2, clip=True).encode(
+        order="step:Q", **enc).transform_filter(alt.datum.step <= step)
+    head = base.mark_point(size=260, filled=True, shape="circle", opacity=1, clip=True).encode(
+        x=enc["x"], y=enc["y"], color=enc["color"],
+        tooltip=[f"{series}:N", "step:Q", alt.Tooltip(f"{x}:Q", format=".4g"),
+                 alt.Tooltip(f"{y}:Q", format=".4g")],
+    ).transform_filter(alt.datum.step == step)
+    layers = ([background] if background is not None else []) + [trail, head]
+    return alt.layer(*layers).add_params(step)
+
+
+def level_curves(curves: pd.DataFrame, *, x: str = "u", y: str = "v", group: str = "level",
+                 order: str = "t") -> alt.Chart:
+    """Closed level-set curves (one polyline per ``group``) in light grey, as a backdrop."""
+    return alt.Chart(finite(curves, [x, y])).mark_line(color="#9a9a9a", strokeWidth=1.2,
+                                                       clip=True).encode(
+        x=f"{x}:Q", y=f"{y}:Q", detail=f"{group}:N", order=f"{order}:Q")
+
+
+def points(df: pd.DataFrame, x: str, y: str, *, shape: str, domain: Sequence[str],
+           log_y: bool = False, colors: Sequence[str] = ("#555555", "#D55E00"),
+           shapes: Sequence[str] = ("circle", "triangle-up")) -> alt.Chart:
+    """Points whose colour and shape both tell their category (e.g. cost fell / cost rose)."""
+    data = finite(df, [x, y])
+    if log_y:
+        data = data[data[y] > 0]
+    legend = alt.Legend(orient="top", title=None)
+    return alt.Chart(data).mark_point(filled=True, size=60, clip=True).encode(
+        x=f"{x}:Q", y=alt.Y(f"{y}:Q", scale=_scale(log_y)),
+        color=alt.Color(f"{shape}:N", legend=legend,
+                        scale=alt.Scale(domain=list(domain), range=list(colors[: len(domain)]))),
+        shape=alt.Shape(f"{shape}:N", legend=legend,
+                        scale=alt.Scale(domain=list(domain), range=list(shapes[: len(domain)]))),
+        tooltip=[f"{x}:Q", alt.Tooltip(f"{y}:Q", format=".4g"), f"{shape}:N"])

@@ -1,0 +1,123 @@
+"""The menu table: every page in the book's order, with the knobs it uses.
+
+Adding a page means adding a row here (and its file under pages/). The menu links only to pages
+whose file exists, so a row can land before its page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from ui.knobs import Knob, int_grid, log_grid
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class PageInfo(NamedTuple):
+    id: str
+    file: str  # relative to the project root; fixes the URL path (pages/2_Ill_conditioning.py -> /Ill_conditioning)
+    label: str  # menu label and page title
+    section: str  # book section
+    icon: str  # Material icon name for the menu
+    symptom: str  # one line for the home page
+    look_at: str  # one line for the home page
+    shared: tuple[str, ...] = ()  # shared knobs shown on this page
+    knobs: tuple[Knob, ...] = ()  # this page's own knobs, drawn in a row under the title
+
+    @property
+    def url_path(self) -> str:
+        stem = Path(self.file).stem
+        return "" if self.file == "app.py" else stem.split("_", 1)[1]
+
+    def exists(self) -> bool:
+        return (ROOT / self.file).is_file()
+
+
+def _steps(default: int, lo: int = 10, hi: int = 1000) -> Knob:
+    return Knob("steps", "Steps", "Number of optimization steps to run.", default, "grid",
+                options=int_grid(lo, hi), fmt="{:d}")
+
+
+KAPPA = Knob("kappa", "Condition number κ", "Ratio λmax/λmin of the largest to the smallest "
+             "eigenvalue (book eq 4.2). Log scale.", 10.0, "grid", options=log_grid(1.0, 1e4))
+
+HOME = PageInfo("home", "app.py", "Home", "8", "home", "", "")
+PAGES = (
+    HOME,
+    PageInfo("minibatch", "pages/1_Minibatch.py", "Minibatch and second-order methods", "8.1.3",
+             "stacked_bar_chart",
+             "Bigger batches help less and less; Newton steps need huge ones.",
+             "The error falling only as 1/√m, and how much faster H⁻¹g's error falls to the same level.",
+             ("lr", "dim", "seed"),
+             (Knob("batch", "Batch size B", "Examples per minibatch (parts 2 and 3). Log scale.",
+                   100, "grid", options=int_grid(1, 10000), fmt="{:d}"),
+              KAPPA,
+              Knob("shuffle", "Shuffle", "Draw minibatches at random (on) or in the data's "
+                   "stored, correlated order (off).", True, "bool"))),
+    PageInfo("ill_conditioning", "pages/2_Ill_conditioning.py", "Ill-conditioning", "8.2.1",
+             "ssid_chart",
+             "The cost stalls or rises although the gradient is large.",
+             "The curvature penalty ½ε²gᵀHg eating the first-order gain εgᵀg; the zig-zag; 2/λmax.",
+             ("lr", "dim", "seed"),
+             (KAPPA, _steps(100),
+              Knob("beta", "Momentum β", "Heavy-ball momentum coefficient β for the second path "
+                   "(0 = no momentum path).", 0.5, "float", lo=0.0, hi=0.99, step=0.01,
+                   fmt="{:.2f}"),
+              Knob("basis", "Eigenbasis", "Axis-aligned eigenvectors, or a random rotation of "
+                   "them (drawn from the seed).", "rotated", "choice", options=("rotated", "axes"),
+                   labels={"rotated": "random rotation", "axes": "coordinate axes"}))),
+    PageInfo("local_minima", "pages/3_Local_minima.py", "Local minima", "8.2.2", "scatter_plot",
+             "Many minima, most of them harmless copies of each other.",
+             "Permuted hidden units giving the same loss; the spread of final costs over restarts.",
+             ("lr", "depth", "seed"),
+             (Knob("width", "Hidden width", "Units per hidden layer.", 4, "int", lo=2, hi=8),
+              Knob("activation", "Activation", "Hidden-unit nonlinearity.", "tanh", "choice",
+                   options=("tanh", "relu"), labels={"tanh": "tanh", "relu": "ReLU"}),
+              Knob("restarts", "Random restarts", "Number of random initializations trained.",
+                   50, "grid", options=int_grid(10, 200), fmt="{:d}"))),
+    PageInfo("saddle_points", "pages/4_Saddle_points.py", "Saddle points and plateaus", "8.2.3",
+             "line_curve",
+             "Training slows to a crawl on a plateau, or Newton's method stops at a saddle.",
+             "Newton jumping onto the saddle while gradient descent lingers, then escapes.",
+             ("lr", "dim", "seed"),
+             (Knob("surface", "Surface", "The 2-D cost surface of part 1.", "x2-y2", "choice",
+                   options=("x2-y2", "5x2-y2", "monkey", "himmelblau"),
+                   labels={"x2-y2": "x² − y²", "5x2-y2": "5x² − y²", "monkey": "monkey saddle",
+                           "himmelblau": "Himmelblau"}),
+              Knob("offset", "Start offset", "Distance of the start from the saddle's stable "
+                   "manifold. Log scale.", 1e-6, "grid", options=log_grid(1e-12, 1e-1, (1, 2, 5)),
+                   fmt="{:.0e}"),
+              _steps(200),
+              Knob("negative", "Negative eigenvalues k", "Number of negative-curvature "
+                   "directions of the high-dimensional saddle.", 1, "int", lo=1, hi=512))),
+    PageInfo("cliffs", "pages/5_Cliffs.py", "Cliffs and exploding gradients", "8.2.4", "landscape",
+             "One step undoes a whole training run.",
+             "The thin wall in the loss map, a step flying off it, clipping keeping it on the map.",
+             ("lr", "depth", "clip"),
+             (Knob("w0", "Start w", "Recurrent weight w of the starting point.", 1.0, "float",
+                   lo=-5.0, hi=5.0, step=0.05, fmt="{:.2f}"),
+              Knob("b0", "Start b", "Bias b of the starting point.", 0.0, "float", lo=-5.0, hi=5.0,
+                   step=0.05, fmt="{:.2f}"),
+              _steps(100),
+              Knob("clipmode", "Clipping", "Which clipped run is compared with the unclipped one.",
+                   "norm", "choice", options=("norm", "value", "all"),
+                   labels={"norm": "by norm", "value": "by value", "all": "all three"}))),
+    PageInfo("long_term", "pages/6_Long_term_dependencies.py", "Long-term dependencies", "8.2.5",
+             "timeline",
+             "Gradients vanish or explode through many steps.",
+             "‖Wᵗg‖ following ρᵗ for a shared W, and the random walk of a fresh W per layer.",
+             ("dim", "depth", "seed"),
+             (Knob("rho", "Spectral radius ρ", "Largest |eigenvalue| of W.", 1.05, "float",
+                   lo=0.5, hi=1.5, step=0.01, fmt="{:.2f}"),
+              Knob("matrix", "Matrix kind", "How W is built.", "orthogonal", "choice",
+                   options=("orthogonal", "symmetric", "nonnormal"),
+                   labels={"orthogonal": "scaled orthogonal", "symmetric": "symmetric",
+                           "nonnormal": "non-normal"}),
+              Knob("activation", "Nonlinearity", "Applied between steps.", "linear", "choice",
+                   options=("linear", "tanh", "sigmoid")))),
+    PageInfo("lecture_tour", "pages/7_Lecture_tour.py", "Lecture tour", "8", "school",
+             "Walk a class through the whole chapter.",
+             "Prepared scenes, each one click away, with a question to ask first."),
+)
+BY_ID = {p.id: p for p in PAGES}
