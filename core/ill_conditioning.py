@@ -197,8 +197,10 @@ def rate_curve(lam, beta: float = 0.0, learning_rates=None) -> pd.DataFrame:
     Gradient descent: max_i |1 - eps lambda_i| (a V with its bottom (kappa-1)/(kappa+1) at
     2/(lambda_min + lambda_max), crossing 1 at 2/lambda_max); heavy ball at ``beta`` when beta > 0.
     """
-    lrs = np.geomspace(1e-4, 10.0, 241) if learning_rates is None else np.asarray(learning_rates)
     lam = np.asarray(lam, dtype=float)
+    if learning_rates is None:  # three decades around the stability edge 2/lambda_max
+        learning_rates = np.geomspace(0.02 / lam.max(), 20.0 / lam.max(), 241)
+    lrs = np.asarray(learning_rates, dtype=float)
     rows = [("gradient descent", gd_rate(e, lam)) for e in lrs]
     if beta > 0:
         rows += [("momentum", heavy_ball_rate(e, beta, lam)) for e in lrs]

@@ -12,7 +12,8 @@ and clipping is a transform like any other, not a flag buried in the loop.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd

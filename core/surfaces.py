@@ -10,8 +10,9 @@ Derivatives are written by hand and checked against finite differences in the te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 

@@ -1,6 +1,6 @@
 """Ill-conditioning (book 8.2.1): gradient descent on a quadratic, the Taylor ledger, Fig 8.1."""
 
-import pandas as pd
+import altair as alt
 import streamlit as st
 
 from core import edge_of_stability as eos
@@ -14,7 +14,8 @@ k = frame("ill_conditioning", claim=(
     "ε and then crawls along the flat directions, zig-zagging across the steep one."))
 st.latex(r"f(x-\varepsilon g)-f(x)=\tfrac12\varepsilon^2 g^\top H g-\varepsilon g^\top g,"
          r"\qquad \text{converges} \iff 0<\varepsilon<\frac{2}{\lambda_{\max}},"
-         r"\qquad \text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ \frac{\kappa-1}{\kappa+1}")
+         r"\qquad \text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ "
+         r"\frac{\kappa-1}{\kappa+1}")
 res = cached(ic.gradient_descent_on_quadratic)(k["kappa"], k["dim"], k["lr"], k["steps"], k["beta"],
                                                k["basis"] == "rotated", k["seed"])
 lam, lr = res.problem.lam, k["lr"]
@@ -38,14 +39,12 @@ metrics([
      f"{ic.optimal_gd_rate(lam[-1] / lam[0]):.4f} at ε = {ic.optimal_learning_rate(lam[0], lam[-1]):.4g}"),
 ])
 methods = ["gradient descent", "momentum"][: 1 + (res.hb is not None)]
-curves = pd.concat([res.history.assign(curve=res.history["method"], y=res.history["cost"]),
-                    res.history.assign(curve=res.history["method"] + " (rate bound)",
-                                       y=res.history["theory_cost"])])
-curves = C.finite(curves[["step", "curve", "y", "method"]])
-names = [c for m in methods for c in (m, m + " (rate bound)")]
+curves = res.history.melt(id_vars=["method", "step"], value_vars=["cost", "theory_cost"],
+                          var_name="curve", value_name="y")
+curves["curve"] = curves["curve"].map({"cost": "measured", "theory_cost": "rate bound f₀·r²ᵏ"})
 left, right = st.columns(2)
 with left:
-    ch = C.lines(curves, "step", "y", series="curve", domain=names, log_y=True,
+    ch = C.lines(curves, "step", "y", series="method", domain=methods, dash="curve", log_y=True,
                  x_title="step k", y_title="cost f(x_k)", title="Cost over steps")
     if res.gd.state == "diverged" and res.gd.step is not None:
         ch = ch + C.vrule(res.gd.step, "diverged")
@@ -53,15 +52,15 @@ with left:
                "are the small-eigenvalue directions crawling.", "Cost against step, log scale")
 with right:
     rc = ic.rate_curve(lam, k["beta"] if res.hb is not None else 0.0)
+    best = ic.optimal_gd_rate(lam[-1] / lam[0])
     ch = (C.lines(rc, "learning_rate", "rate", series="method", domain=methods, log_x=True,
                   x_title="learning rate ε", y_title="contraction per step", y_domain=(0, 1.5),
                   title="Which learning rates converge")
-          + C.hrules({"1 = no progress": 1.0, f"(κ−1)/(κ+1) = {ic.optimal_gd_rate(lam[-1]):.3f}":
-                      ic.optimal_gd_rate(lam[-1] / lam[0])})
-          + C.marker(ic.critical_learning_rate(lam[-1]), 1.0, "2/λmax", color="#D55E00")
-          + C.marker(ic.optimal_learning_rate(lam[0], lam[-1]), ic.optimal_gd_rate(lam[-1] / lam[0]),
-                     "2/(λmin+λmax)", color="#009E73")
-          + C.marker(lr, min(ic.gd_rate(lr, lam), 1.5), "your ε"))
+          + C.hrules({"1: no progress": 1.0, f"(κ−1)/(κ+1) = {best:.3f}": best})
+          + C.marker(ic.critical_learning_rate(lam[-1]), 1.0, "2/λmax", color="#D55E00", dy=-14)
+          + C.marker(ic.optimal_learning_rate(lam[0], lam[-1]), best, "2/(λmin+λmax)",
+                     color="#009E73", dy=18, dx=-6, align="right")
+          + C.marker(lr, min(ic.gd_rate(lr, lam), 1.5), "your ε", dy=16))
     show_chart(C.finish(ch), rc, "rate_vs_learning_rate", "Gradient descent contracts by "
                "max|1−ελ| per step: a V whose floor is (κ−1)/(κ+1). Above 1 it diverges.",
                "Contraction per step against learning rate")
@@ -73,8 +72,9 @@ with left:
                             direction=res.ledger["rose"].map({True: "cost rose", False: "cost fell"}))
     ch = C.lines(led, "step", "value", series="term", domain=["gain εgᵀg", "penalty ½ε²gᵀHg"],
                  log_y=True, x_title="step k", y_title="change of cost", title="Taylor ledger per step")
-    ch = ch + C.points(act, "step", "change", shape="direction", domain=["cost fell", "cost rose"],
-                       log_y=True)
+    ch = alt.layer(ch, C.points(act, "step", "change", shape="direction",
+                                domain=["cost fell", "cost rose"], log_y=True)
+                   ).resolve_scale(color="independent", shape="independent", strokeDash="independent")
     show_chart(C.finish(ch), res.ledger, "taylor_ledger", "The step's net change is penalty − gain "
                "(dots: |actual change|, exact on a quadratic). Red triangles: the cost rose.",
                "First-order gain and curvature penalty per step")

@@ -8,7 +8,7 @@ and nothing non-finite is passed on (see :func:`finite`).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import altair as alt
 import numpy as np
@@ -60,27 +60,36 @@ def series_encoding(field: str, domain: Sequence[str], title: str | None = None,
 
 
 def lines(df: pd.DataFrame, x: str, y: str, *, series: str | None = None,
-          domain: Sequence[str] | None = None, log_x: bool = False, log_y: bool = False,
-          x_title: str = "", y_title: str = "", title: str = "", y_domain=None,
+          domain: Sequence[str] | None = None, dash: str | None = None,
+          dash_domain: Sequence[str] | None = None, log_x: bool = False, log_y: bool = False,
+          x_title: str = "", y_title: str = "", title: str = "", y_domain=None, x_domain=None,
           height: int = HEIGHT, tooltip: Sequence[str] = (), points: bool = False) -> alt.Chart:
-    """Lines of y against x, one per value of ``series``, log axes on request."""
+    """Lines of y against x, one per value of ``series`` (colour, and dash unless ``dash`` names
+    another field: then colour tells the series and dash tells e.g. measured versus theory)."""
     data = finite(df, [x, y])
     if log_y:
         data = data[data[y] > 0]
     if log_x:
         data = data[data[x] > 0]
+    cols = [c for c in dict.fromkeys(([series] if series else []) + ([dash] if dash else [])
+                                     + [x, y] + list(tooltip))]
     enc = dict(
-        x=alt.X(f"{x}:Q", title=x_title or x, scale=_scale(log_x)),
+        x=alt.X(f"{x}:Q", title=x_title or x, scale=_scale(log_x, x_domain)),
         y=alt.Y(f"{y}:Q", title=y_title or y, scale=_scale(log_y, y_domain)),
-        tooltip=[alt.Tooltip(f"{c}:Q" if pd.api.types.is_numeric_dtype(df[c]) else f"{c}:N",
-                             format=".4g" if pd.api.types.is_numeric_dtype(df[c]) else "")
-                 for c in ([series] if series else []) + [x, y] + list(tooltip)],
+        tooltip=[alt.Tooltip(f"{c}:Q", format=".4g") if pd.api.types.is_numeric_dtype(df[c])
+                 else alt.Tooltip(f"{c}:N") for c in cols],
     )
     if series:
-        enc.update(series_encoding(series, domain or list(dict.fromkeys(data[series]))))
-    mark = alt.MarkDef(type="line", strokeWidth=2.5, clip=True, point=points)
-    return alt.Chart(data, title=title or alt.Undefined, height=height).mark_line(
-        **{k: v for k, v in mark.to_dict().items() if k != "type"}).encode(**enc)
+        enc.update(series_encoding(series, domain or list(dict.fromkeys(data[series])),
+                                   dash=dash is None))
+    if dash:
+        dd = list(dash_domain or dict.fromkeys(data[dash]))
+        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=None, legend=alt.Legend(orient="top"),
+                                           scale=alt.Scale(domain=dd, range=list(DASHES[: len(dd)])))
+    line = dict(strokeWidth=2.5, clip=True)
+    if points:
+        line["point"] = True
+    return alt.Chart(data, title=title or alt.Undefined, height=height).mark_line(**line).encode(**enc)
 
 
 def hrules(values: dict[str, float], *, color: str = "#555555", dash=(4, 4)) -> alt.LayerChart:
@@ -111,13 +120,13 @@ def finish(chart, legend_orient: str = "top"):
             .configure_title(fontSize=15, anchor="start"))
 
 
-def marker(x: float, y: float, label: str, *, color: str = "#000000", shape: str = "diamond"
-           ) -> alt.LayerChart:
-    """One labelled point (e.g. 'your lr' on a curve)."""
+def marker(x: float, y: float, label: str, *, color: str = "#000000", shape: str = "diamond",
+           dx: int = 9, dy: int = -9, align: str = "left") -> alt.LayerChart:
+    """One labelled point (e.g. 'your lr' on a curve); dx, dy, align place the label."""
     data = finite(pd.DataFrame({"x": [x], "y": [y], "label": [label]}), ["x", "y"])
     base = alt.Chart(data).encode(x="x:Q", y="y:Q")
-    return alt.layer(base.mark_point(shape=shape, size=180, filled=True, color=color),
-                     base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color=color,
+    return alt.layer(base.mark_point(shape=shape, size=180, filled=True, color=color, clip=True),
+                     base.mark_text(align=align, dx=dx, dy=dy, fontSize=13, color=color,
                                     fontWeight="bold").encode(text="label:N"))
 
 
@@ -161,7 +170,7 @@ def points(df: pd.DataFrame, x: str, y: str, *, shape: str, domain: Sequence[str
     if log_y:
         data = data[data[y] > 0]
     legend = alt.Legend(orient="top", title=None)
-    return alt.Chart(data).mark_point(filled=True, size=60, clip=True).encode(
+    return alt.Chart(data).mark_point(filled=True, size=30, opacity=0.8, clip=True).encode(
         x=f"{x}:Q", y=alt.Y(f"{y}:Q", scale=_scale(log_y)),
         color=alt.Color(f"{shape}:N", legend=legend,
                         scale=alt.Scale(domain=list(domain), range=list(colors[: len(domain)]))),

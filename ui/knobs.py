@@ -12,8 +12,9 @@ The parsing half (:func:`parse`, :func:`encode`) is pure and tested without Stre
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -178,9 +179,9 @@ def render(scope: str, knob: Knob, limits: tuple[float, float] | None = None):
         st.session_state[knob.name] = v
         cast = int if knob.kind == "int" else float
         step = knob.step if knob.step is not None else 1
+        fmt = knob.fmt.replace("{:", "%").replace("}", "") if knob.kind == "float" else None
         return st.slider(knob.label, min_value=cast(lo), max_value=cast(hi), step=cast(step),
-                         format=knob.fmt.replace("{:", "%").replace("}", "") if knob.kind == "float" else None,
-                         **kw)
+                         format=fmt, **kw)
     st.session_state[knob.name] = v
     if knob.kind == "choice":
         return st.radio(knob.label, options=knob.options, format_func=knob.show, horizontal=True, **kw)

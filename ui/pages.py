@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class PageInfo(NamedTuple):
     id: str
-    file: str  # relative to the project root; fixes the URL path (pages/2_Ill_conditioning.py -> /Ill_conditioning)
+    file: str  # from the project root; fixes the URL path (pages/2_Ill_conditioning.py -> /Ill_conditioning)
     label: str  # menu label and page title
     section: str  # book section
     icon: str  # Material icon name for the menu
