@@ -1,0 +1,140 @@
+"""Every page through AppTest: defaults, every knob at its extremes, garbage URLs, navigation.
+
+Parametrized over the menu table (ui/pages.py), so a new page is covered as soon as its file exists.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pagetest import (assert_charts_finite, notices, open_page, page_knobs, texts, widget)
+from ui import knobs as K
+from ui.pages import BY_ID, PAGES
+
+EXISTING = [p for p in PAGES if p.exists()]
+CONTENT = [p for p in EXISTING if p.knobs or p.shared]
+GARBAGE = ["abc", "nan", "inf", "-1e308", "<img src=x onerror=alert(1)>",
+           "[click](javascript:alert(1))", "**bold** ![](http://example.com/t.png)"]
+
+
+def _extremes(knob: K.Knob):
+    if knob.kind == "grid" or knob.kind == "choice":
+        return [knob.options[0], knob.options[-1]]
+    if knob.kind == "bool":
+        return [False, True]
+    return [knob.lo, knob.hi]
+
+
+@pytest.mark.parametrize("page", EXISTING, ids=lambda p: p.id)
+def test_page_at_defaults(page):
+    at = open_page(page)
+    assert not at.exception, at.exception
+    assert not notices(at)
+    if page.id != "home":
+        assert at.title[0].value == page.label
+        assert assert_charts_finite(at) >= 1
+        assert len(at.metric) >= 1
+    # the URL carries every shared knob and this page's own knobs
+    expected = {k.name: K.encode(k, k.default) for k in K.SHARED + page.knobs}
+    assert {k: at.query_params.get(k) for k in expected} == expected
+    for scope, knob in page_knobs(page):
+        assert widget(at, knob).help, f"{knob.name} has no tooltip"
+
+
+EXTREMES = [(p, scope, k, v) for p in CONTENT for scope, k in page_knobs(p) for v in _extremes(k)]
+
+
+@pytest.mark.parametrize("page,scope,knob,value", EXTREMES,
+                         ids=[f"{p.id}-{k.name}={v}" for p, _, k, v in EXTREMES])
+def test_every_knob_at_its_extremes(page, scope, knob, value):
+    at = open_page(page, {knob.name: K.encode(knob, value)})
+    assert not at.exception, at.exception
+    assert not notices(at), "a valid extreme value was rejected"
+    assert at.query_params[knob.name] == K.encode(knob, value)
+    assert_charts_finite(at)
+
+
+@pytest.mark.parametrize("page", CONTENT, ids=lambda p: p.id)
+@pytest.mark.parametrize("end", [0, -1], ids=["all-min", "all-max"])
+def test_all_knobs_at_once_at_one_end(page, end):
+    params = {k.name: K.encode(k, _extremes(k)[end]) for _, k in page_knobs(page)}
+    at = open_page(page, params)
+    assert not at.exception, at.exception
+    assert_charts_finite(at)
+
+
+@pytest.mark.parametrize("page", EXISTING, ids=lambda p: p.id)
+@pytest.mark.parametrize("raw", GARBAGE + [["0.1", "0.2"]], ids=lambda r: repr(r)[:20])
+def test_garbage_in_every_url_parameter_gives_defaults_and_a_notice(page, raw):
+    names = [k.name for k in K.SHARED + page.knobs]
+    at = open_page(page, {n: raw for n in names} | {"unknown": "1"})
+    assert not at.exception, at.exception
+    for scope, knob in page_knobs(page):
+        w = widget(at, knob)
+        assert w.value == knob.default or K.parse(knob, [str(w.value)])[0] != knob.default
+    got = notices(at)
+    for k in K.SHARED + page.knobs:
+        if not (k.kind == "choice" and isinstance(raw, str) and raw in k.options):
+            assert any(f"`{k.name}`" in n for n in got), f"no notice for {k.name}"
+    # nothing from the URL is rendered: no echo of the text, no element built from it
+    hostile = raw if isinstance(raw, str) else ""
+    if len(hostile) > 3:
+        assert not any(hostile in t for t in texts(at))
+    assert "unknown" not in at.query_params
+    assert at.query_params["lr"] == K.encode(K.LR, K.LR.default)
+
+
+def test_values_survive_navigation_after_a_deep_link():
+    ill, home = BY_ID["ill_conditioning"], BY_ID["home"]
+    at = open_page(ill, {"lr": "0.05", "kappa": "100", "seed": "7"})
+    assert at.select_slider(key="lr").value == 0.05
+    for other in [p for p in EXISTING if p.id not in ("ill_conditioning",)] + [home]:
+        at.switch_page(other.file).run()
+        assert not at.exception
+        assert at.query_params["lr"] == "0.05" and at.query_params["seed"] == "7"
+    at.switch_page(ill.file).run()
+    assert at.select_slider(key="lr").value == 0.05
+    assert at.select_slider(key="kappa").value == 100.0
+    assert at.number_input(key="seed").value == 7
+
+
+def test_a_widget_change_updates_the_url_and_survives_navigation():
+    ill = BY_ID["ill_conditioning"]
+    at = open_page(ill)
+    at.select_slider(key="lr").set_value(0.02).run()
+    at.select_slider(key="kappa").set_value(1000.0).run()
+    assert at.query_params["lr"] == "0.02" and at.query_params["kappa"] == "1000"
+    at.switch_page("app.py").run()
+    at.switch_page(ill.file).run()
+    assert at.select_slider(key="lr").value == 0.02
+    assert at.select_slider(key="kappa").value == 1000.0
+
+
+def test_home_lists_every_pathology_and_links_the_pages_that_exist():
+    at = open_page(BY_ID["home"])
+    body = " ".join(texts(at))
+    for p in PAGES[1:]:
+        assert p.label in body or any(p.label in str(link.proto.label) for link in at.get("page_link"))
+    links = [link.proto.page for link in at.get("page_link")]
+    for p in EXISTING:
+        assert any(p.file.split("/")[-1] in str(x) or p.url_path in str(x) for x in links)
+
+
+# --- the ill-conditioning page's own interaction ----------------------------------------------------
+def _metric(at, prefix):
+    return next(m.value for m in at.metric if m.label.startswith(prefix))
+
+
+def test_ill_conditioning_metrics_and_divergence_warning():
+    at = open_page(BY_ID["ill_conditioning"], {"kappa": "10", "lr": "0.15"})
+    for label in ("Condition number", "Critical learning rate", "Steps where cost rose", "Final cost"):
+        assert _metric(at, label)
+    assert float(_metric(at, "Condition number")) == pytest.approx(10)
+    assert float(_metric(at, "Critical learning rate")) == pytest.approx(0.2)
+    assert _metric(at, "Steps where cost rose") == "0"
+    assert not [w for w in at.warning if "diverged" in w.value]
+    at.select_slider(key="lr").set_value(0.22).run()  # just above 2/lambda_max = 0.2
+    assert int(_metric(at, "Steps where cost rose")) > 0
+    warn = [w.value for w in at.warning if "diverged" in w.value]
+    assert warn and "step" in warn[0] and "0.2200 > 2/lambda_max = 0.2000" in warn[0]
+    assert_charts_finite(at)
