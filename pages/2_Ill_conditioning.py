@@ -12,10 +12,9 @@ k = frame("ill_conditioning", claim=(
     "A gradient step −εg changes the cost by ½ε²gᵀHg − εgᵀg. When the curvature term wins, even "
     "small steps increase the cost: gradient descent on an ill-conditioned Hessian must use a tiny "
     "ε and then crawls along the flat directions, zig-zagging across the steep one."))
-st.latex(r"f(x-\varepsilon g)-f(x)=\tfrac12\varepsilon^2 g^\top H g-\varepsilon g^\top g,"
-         r"\qquad \text{converges} \iff 0<\varepsilon<\frac{2}{\lambda_{\max}},"
-         r"\qquad \text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ "
-         r"\frac{\kappa-1}{\kappa+1}")
+st.latex(r"f(x-\varepsilon g)-f(x)=\tfrac12\varepsilon^2 g^\top H g-\varepsilon g^\top g")
+st.latex(r"\text{converges} \iff 0<\varepsilon<\frac{2}{\lambda_{\max}},\qquad "
+         r"\text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ \frac{\kappa-1}{\kappa+1}")
 res = cached(ic.gradient_descent_on_quadratic)(k["kappa"], k["dim"], k["lr"], k["steps"], k["beta"],
                                                k["basis"] == "rotated", k["seed"])
 lam, lr = res.problem.lam, k["lr"]

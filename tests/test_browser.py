@@ -1,0 +1,128 @@
+"""Browser tests: Playwright driving Debian's Chromium against a real `streamlit run` server.
+
+Cold deep links on a freshly started server, keyboard changes of a knob, and navigation keeping
+the knobs. A screenshot of every page is saved under tests/screenshots/ (git-ignored) for people
+to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, Server, require_chromium, wait_for_app
+from ui.pages import BY_ID, PAGES
+
+pytestmark = pytest.mark.browser
+EXISTING = [p for p in PAGES if p.exists()]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    require_chromium()
+    s = Server()
+    yield s
+    s.stop()
+
+
+def _menu_labels(page) -> list[str]:
+    return [t.strip() for t in page.get_by_test_id("stSidebar").get_by_test_id("stPageLink")
+            .all_inner_texts()]
+
+
+@pytest.mark.parametrize("info", EXISTING, ids=lambda p: p.id)
+def test_cold_deep_link_on_a_fresh_server(browser, info):
+    server = Server()  # a new process: the first visitor arrives by deep link
+    try:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 2400})
+        page = ctx.new_page()
+        t0 = time.perf_counter()
+        page.goto(f"{server.url}/{info.url_path}")
+        wait_for_app(page)
+        if info.id != "home":
+            page.locator("[data-testid='stVegaLiteChart'] svg").first.wait_for(timeout=60_000)
+        first_render = time.perf_counter() - t0
+        assert page.get_by_test_id("stException").count() == 0
+        assert page.get_by_test_id("stDialog").count() == 0
+        assert info.label.split(" ")[0] in page.title() or info.id == "home"
+        menu = " | ".join(_menu_labels(page))
+        for other in EXISTING:
+            assert other.label in menu, f"menu lacks {other.label}: {menu}"
+        if info.id != "home":
+            assert page.get_by_role("heading", name=info.label).count() >= 1
+            assert page.locator("[data-testid='stVegaLiteChart'] svg").count() >= 1
+        assert re.search(r"[?&]lr=", page.url), "the URL does not carry the knobs"
+        page.wait_for_timeout(800)  # let Vega finish drawing before the picture
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{info.id}.png"), full_page=True)
+        print(f"\n{info.id}: first render {first_render:.2f} s after a cold deep link")
+        ctx.close()
+    finally:
+        server.stop()
+
+
+def _lr_slider(page):
+    return page.get_by_role("slider", name=re.compile("Learning rate"))
+
+
+def test_keyboard_change_of_the_learning_rate_updates_url_and_chart(browser, server):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = ctx.new_page()
+    page.goto(f"{server.url}/Ill_conditioning?lr=0.15")
+    wait_for_app(page)
+    chart = page.locator("[data-testid='stVegaLiteChart'] svg").first
+    chart.wait_for()
+    before = chart.inner_html()
+    slider = _lr_slider(page)
+    slider.focus()
+    slider.press("ArrowRight")
+    wait_for_app(page)
+    page.wait_for_function("() => window.location.search.includes('lr=0.16')", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert chart.inner_html() != before, "the chart did not change"
+    assert page.get_by_test_id("stException").count() == 0
+    ctx.close()
+
+
+def test_navigation_keeps_knobs_after_a_deep_link(browser, server):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = ctx.new_page()
+    page.goto(f"{server.url}/Ill_conditioning?lr=0.05&kappa=100&seed=7")
+    wait_for_app(page)
+    others = [p for p in EXISTING if p.id != "ill_conditioning"]
+    for other in others + [BY_ID["ill_conditioning"]]:
+        page.get_by_test_id("stSidebar").get_by_test_id("stPageLink").filter(
+            has_text=other.label).first.click()
+        page.wait_for_url(re.compile(rf"/{other.url_path}(\?|$)"), timeout=30_000)
+        wait_for_app(page)
+        assert "lr=0.05" in page.url and "seed=7" in page.url, page.url
+        assert page.get_by_test_id("stException").count() == 0
+    assert "kappa=100" in page.url
+    assert _lr_slider(page).get_attribute("aria-valuetext") in ("0.05", "0.050")
+    ctx.close()
+
+
+def test_a_phone_sized_screen_renders_without_errors(browser, server):
+    ctx = browser.new_context(viewport={"width": 390, "height": 2400}, device_scale_factor=2,
+                              is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{server.url}/Ill_conditioning")
+    wait_for_app(page)
+    page.locator("[data-testid='stVegaLiteChart'] svg").first.wait_for()
+    page.wait_for_timeout(800)
+    assert page.get_by_test_id("stException").count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "phone_ill_conditioning.png"))
+    ctx.close()
