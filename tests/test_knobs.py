@@ -86,7 +86,7 @@ def test_log_grid_is_round_numbers_spread_evenly_in_log():
                     max_size=3),
        index=st.integers(min_value=0, max_value=len(ALL) - 1))
 def test_parse_never_raises_and_always_returns_an_allowed_value(raw, index):
-    scope, knob = ALL[index]
+    _, knob = ALL[index]
     value, why = K.parse(knob, raw)
     if knob.kind in ("grid", "choice"):
         assert value in knob.options

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pagetest import (assert_charts_finite, notices, open_page, page_knobs, texts, widget)
+from tests.pagetest import assert_charts_finite, notices, open_page, page_knobs, texts, widget
 from ui import knobs as K
 from ui.pages import BY_ID, PAGES
 
@@ -37,7 +37,7 @@ def test_page_at_defaults(page):
     # the URL carries every shared knob and this page's own knobs
     expected = {k.name: K.encode(k, k.default) for k in K.SHARED + page.knobs}
     assert {k: at.query_params.get(k) for k in expected} == expected
-    for scope, knob in page_knobs(page):
+    for _, knob in page_knobs(page):
         assert widget(at, knob).help, f"{knob.name} has no tooltip"
 
 
@@ -69,7 +69,7 @@ def test_garbage_in_every_url_parameter_gives_defaults_and_a_notice(page, raw):
     names = [k.name for k in K.SHARED + page.knobs]
     at = open_page(page, {n: raw for n in names} | {"unknown": "1"})
     assert not at.exception, at.exception
-    for scope, knob in page_knobs(page):
+    for _, knob in page_knobs(page):
         w = widget(at, knob)
         assert w.value == knob.default or K.parse(knob, [str(w.value)])[0] != knob.default
     got = notices(at)
