@@ -1,0 +1,116 @@
+"""Local minima (book 8.2.2): the spread of final costs over random restarts, and its change with
+width; identical units staying identical (book 8.4). Training is core.local_minima_train.
+
+Run in a notebook::
+
+    from core import local_minima as lm
+    res = lm.restarts(width=4, depth=3, activation="tanh", learning_rate=0.15, num_restarts=50)
+    res.final.outcome.value_counts()
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from core import local_minima_train as lt
+from core.local_minima_train import NUM_STEPS, TOL
+
+
+def tied_twin(layers, r: int = 0) -> list:
+    """Restart r's initial network with hidden unit 2 of layer 1 made a copy of unit 1 (same
+    incoming weights, bias and outgoing weights): one network, shape (1, ...) per layer."""
+    out = [(W[r : r + 1].copy(), b[r : r + 1].copy()) for W, b in layers]
+    (W1, b1), (W2, _) = out[0], out[1]
+    W1[0, :, 1], b1[0, 0, 1], W2[0, 1, :] = W1[0, :, 0], b1[0, 0, 0], W2[0, 0, :]
+    return out
+
+
+def outcome(cost: np.ndarray, best: float, tol: float = TOL) -> np.ndarray:
+    """'reached the best' when cost <= best + tol, 'ended higher' otherwise, 'diverged' if NaN."""
+    return np.where(~np.isfinite(cost), "diverged",
+                    np.where(cost <= best + tol, "reached the best", "ended higher"))
+
+
+class Restarts(NamedTuple):
+    """The restarts experiment.
+
+    final: one row per restart: restart, cost, grad_norm, diverged_at (-1: never), outcome.
+    history: restart, step, cost, grad_norm, outcome (recorded every RECORD_EVERY steps).
+    twins: step, start ('identical start' | 'random start'), unit ('unit 1' | 'unit 2'),
+        weight (the first incoming weight of that layer-1 unit).
+    twin_gap: {start: max |difference| between the two units' parameters after training}.
+    theta0, theta: (R, P) initial and final parameters in core.mlp's flat layout; sizes.
+    best: the index of the lowest final cost; best_cost; reached: fraction within TOL of it.
+    """
+
+    final: pd.DataFrame
+    history: pd.DataFrame
+    twins: pd.DataFrame
+    twin_gap: dict
+    theta0: np.ndarray
+    theta: np.ndarray
+    sizes: tuple
+    best: int
+    best_cost: float
+    reached: float
+
+
+def restarts(width: int = 4, depth: int = 3, activation: str = "tanh", learning_rate: float = 0.15,
+             num_restarts: int = 50, seed: int = 0, num_steps: int = NUM_STEPS) -> Restarts:
+    """Train ``num_restarts`` random initializations of the parity net by gradient descent, plus
+    the tied twin of restart 0 (book 8.4: identical units stay identical), in one batch."""
+    X, y = lt.parity_task()
+    sizes = lt.layer_sizes(width, depth)
+    init = lt.init_layers(sizes, seed, num_restarts)
+    twin = tied_twin(init)
+    batch = [(np.concatenate([W, tW]), np.concatenate([b, tb])) for (W, b), (tW, tb) in zip(init, twin)]
+    R = num_restarts
+    t = lt.gradient_descent(batch, X, y, activation, learning_rate, num_steps, watch=[0, R])
+    cost_end = np.where(t.diverged_at[:R] >= 0, np.nan, t.cost[-1, :R])
+    best = int(np.nanargmin(cost_end)) if np.isfinite(cost_end).any() else 0
+    best_cost = float(cost_end[best])
+    out = outcome(cost_end, best_cost)
+    final = pd.DataFrame({"restart": np.arange(R), "cost": cost_end, "grad_norm": t.grad_norm[-1, :R],
+                          "diverged_at": t.diverged_at[:R], "outcome": out})
+    K = len(t.steps)
+    history = pd.DataFrame({"restart": np.tile(np.arange(R), K), "step": np.repeat(t.steps, R),
+                            "cost": t.cost[:, :R].ravel(), "grad_norm": t.grad_norm[:, :R].ravel(),
+                            "outcome": np.tile(out, K)})
+    w = t.watched[:, :, 0, :2]  # (K, 2 nets, 2 units): first incoming weight of units 1, 2
+    twins = pd.concat([pd.DataFrame({"step": t.steps, "start": start, "unit": f"unit {u + 1}",
+                                     "weight": w[:, n, u]})
+                       for n, start in ((1, "identical start"), (0, "random start"))
+                       for u in (0, 1)], ignore_index=True)
+    end = [(W[[0, R]], b[[0, R]]) for W, b in t.layers]
+    gap = {start: float(max(np.abs(end[0][0][n, :, 0] - end[0][0][n, :, 1]).max(),
+                            abs(end[0][1][n, 0, 0] - end[0][1][n, 0, 1]),
+                            np.abs(end[1][0][n, 0, :] - end[1][0][n, 1, :]).max()))
+           for n, start in ((1, "identical start"), (0, "random start"))}
+    keep = [(W[:R], b[:R]) for W, b in t.layers]
+    reached = float(np.mean(out == "reached the best"))
+    return Restarts(final, history, twins, gap, lt.flat([(W[:R], b[:R]) for W, b in init]), lt.flat(keep),
+                    sizes, best, best_cost, reached)
+
+
+def width_sweep(depth: int = 3, activation: str = "tanh", learning_rate: float = 0.15,
+                seed: int = 0, num_restarts: int = 20, widths=range(2, 9),
+                num_steps: int = NUM_STEPS) -> pd.DataFrame:
+    """Final costs of ``num_restarts`` restarts at every width, trained as one zero-padded batch
+    (see :func:`init_layers`); restart r at width n is restart r of :func:`restarts`.
+
+    Columns width, restart, cost (NaN if diverged), outcome against the lowest cost at any width.
+    """
+    X, y = lt.parity_task()
+    widths = list(widths)
+    parts = [lt.init_layers(lt.layer_sizes(n, depth), seed, num_restarts, pad_to=max(widths)) for n in widths]
+    batch = [(np.concatenate([p[l][0] for p in parts]), np.concatenate([p[l][1] for p in parts]))
+             for l in range(len(parts[0]))]
+    t = lt.gradient_descent(batch, X, y, activation, learning_rate, num_steps, record_every=num_steps)
+    cost = np.where(t.diverged_at >= 0, np.nan, t.cost[-1])
+    best = float(np.nanmin(cost)) if np.isfinite(cost).any() else np.nan
+    return pd.DataFrame({"width": np.repeat(widths, num_restarts),
+                         "restart": np.tile(np.arange(num_restarts), len(widths)),
+                         "cost": cost, "outcome": outcome(cost, best)})
