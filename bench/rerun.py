@@ -1,0 +1,71 @@
+"""Rerun time per page, in process with AppTest: cold (caches cleared) and warm (same session).
+
+Prints a table; it asserts nothing. Usage: python bench/rerun.py [--repeats N] [--expensive]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from ui import knobs as K  # noqa: E402
+from ui.pages import PAGES  # noqa: E402
+
+
+def most_expensive(page) -> dict[str, str]:
+    """Every numeric knob of the page at its largest value (the costliest setting)."""
+    out = {}
+    for knob in [K.SHARED_BY_NAME[n] for n in page.shared] + list(page.knobs):
+        if knob.name in ("dim", "depth", "steps", "restarts", "batch") or knob.kind == "grid" and knob.name in ("kappa",):
+            out[knob.name] = K.encode(knob, knob.bounds()[1])
+    return out
+
+
+def time_page(page, params, repeats):
+    cold, warm = [], []
+    for _ in range(repeats):
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        at.query_params.update(params)
+        if page.file != "app.py":
+            at.switch_page(page.file)
+        t = time.perf_counter()
+        at.run()
+        cold.append(time.perf_counter() - t)
+        assert not at.exception, at.exception
+        t = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - t)
+    return cold, warm
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--expensive", action="store_true", help="also time the costliest knob settings")
+    args = ap.parse_args()
+    print(f"{'page':<20} {'setting':<10} {'cold median':>12} {'cold p95':>9} {'warm median':>12} {'warm p95':>9}")
+    for page in [p for p in PAGES if p.exists()]:
+        settings = [("defaults", {})] + ([("expensive", most_expensive(page))] if args.expensive else [])
+        for name, params in settings:
+            cold, warm = time_page(page, params, args.repeats if name == "defaults" else max(2, args.repeats // 3))
+            print(f"{page.id:<20} {name:<10} {statistics.median(cold)*1000:>10.0f}ms {pct(cold, .95)*1000:>7.0f}ms "
+                  f"{statistics.median(warm)*1000:>10.0f}ms {pct(warm, .95)*1000:>7.0f}ms", flush=True)
+
+
+if __name__ == "__main__":
+    main()
