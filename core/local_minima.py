@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from core import local_minima_symmetry as sy
 from core import local_minima_train as lt
 from core.local_minima_train import NUM_STEPS, TOL
 
@@ -26,6 +27,14 @@ def tied_twin(layers, r: int = 0) -> list:
     (W1, b1), (W2, _) = out[0], out[1]
     W1[0, :, 1], b1[0, 0, 1], W2[0, 1, :] = W1[0, :, 0], b1[0, 0, 0], W2[0, 0, :]
     return out
+
+
+def unit_gap(layers, n: int) -> float:
+    """max |difference| between hidden units 1 and 2 of layer 1 of net n: incoming weights, bias
+    and outgoing weights."""
+    (W1, b1), (W2, _) = layers[0], layers[1]
+    return float(max(np.abs(W1[n, :, 0] - W1[n, :, 1]).max(), abs(b1[n, 0, 0] - b1[n, 0, 1]),
+                     np.abs(W2[n, 0, :] - W2[n, 1, :]).max()))
 
 
 def outcome(cost: np.ndarray, best: float, tol: float = TOL) -> np.ndarray:
@@ -84,11 +93,8 @@ def restarts(width: int = 4, depth: int = 3, activation: str = "tanh", learning_
                                      "weight": w[:, n, u]})
                        for n, start in ((1, "identical start"), (0, "random start"))
                        for u in (0, 1)], ignore_index=True)
-    end = [(W[[0, R]], b[[0, R]]) for W, b in t.layers]
-    gap = {start: float(max(np.abs(end[0][0][n, :, 0] - end[0][0][n, :, 1]).max(),
-                            abs(end[0][1][n, 0, 0] - end[0][1][n, 0, 1]),
-                            np.abs(end[1][0][n, 0, :] - end[1][0][n, 1, :]).max()))
-           for n, start in ((1, "identical start"), (0, "random start"))}
+    gap = {start: unit_gap(t.layers, n) if t.diverged_at[n] < 0 else float("nan")
+           for n, start in ((R, "identical start"), (0, "random start"))}
     keep = [(W[:R], b[:R]) for W, b in t.layers]
     reached = float(np.mean(out == "reached the best"))
     return Restarts(final, history, twins, gap, lt.flat([(W[:R], b[:R]) for W, b in init]), lt.flat(keep),
@@ -114,3 +120,36 @@ def width_sweep(depth: int = 3, activation: str = "tanh", learning_rate: float =
     return pd.DataFrame({"width": np.repeat(widths, num_restarts),
                          "restart": np.tile(np.arange(num_restarts), len(widths)),
                          "cost": cost, "outcome": outcome(cost, best)})
+
+
+class Experiment(NamedTuple):
+    """What the page draws from one setting of its knobs.
+
+    restarts: :class:`Restarts`; table, paths: :func:`core.local_minima_symmetry.symmetries` of
+    the best restart (None when every restart diverged); init_paths:
+    :func:`core.local_minima_symmetry.init_to_solution` of the restarts that did not diverge
+    (num_finite of them), with an 'outcome' column; num_monotone of them never rise on that line.
+    """
+
+    restarts: Restarts
+    table: pd.DataFrame | None
+    paths: pd.DataFrame | None
+    init_paths: pd.DataFrame | None
+    num_finite: int = 0
+    num_monotone: int = 0
+
+
+def experiment(width: int = 4, depth: int = 3, activation: str = "tanh", learning_rate: float = 0.15,
+               num_restarts: int = 50, seed: int = 0) -> Experiment:
+    """:func:`restarts`, then the symmetries of the best solution and the init-to-solution lines."""
+    res = restarts(width, depth, activation, learning_rate, num_restarts, seed)
+    ok = res.final["diverged_at"].to_numpy() < 0
+    if not ok.any():
+        return Experiment(res, None, None, None)
+    X, y = lt.parity_task()
+    table, paths = sy.symmetries(res.theta[res.best], X, y, res.sizes, activation, seed)
+    init = sy.init_to_solution(res.theta0[ok], res.theta[ok], X, y, res.sizes, activation)
+    init["restart"] = np.flatnonzero(ok)[init["restart"].to_numpy()]
+    init["outcome"] = res.final["outcome"].to_numpy()[init["restart"].to_numpy()]
+    mono = int(init.groupby("restart")["monotone"].first().sum())
+    return Experiment(res, table, paths, init, int(ok.sum()), mono)

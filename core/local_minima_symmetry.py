@@ -92,17 +92,17 @@ def symmetries(theta, X, y, sizes, activation: str, seed: int = 0, num_alphas: i
     n, hidden = sizes[1], len(sizes) - 2
     rng = np.random.default_rng([int(seed), 7])
     copies = {
-        "swap units 1 and 2 of layer 1": ("permutation", permute_hidden(
+        "swap units 1, 2 of layer 1": ("permutation", permute_hidden(
             theta, sizes, [[1, 0, *range(2, n)]] + [np.arange(n)] * (hidden - 1))),
-        "reverse the units of every layer": ("permutation", permute_hidden(
+        "reverse every layer": ("permutation", permute_hidden(
             theta, sizes, [np.arange(n)[::-1]] * hidden)),
-        "random shuffle of every layer": ("permutation", permute_hidden(
+        "shuffle every layer": ("permutation", permute_hidden(
             theta, sizes, [_shuffled(rng, n) for _ in range(hidden)])),
     }
     if activation == "tanh":
-        copies["flip the sign of unit 1 of layer 1"] = ("sign flip", scale_unit(theta, sizes, 0, 0, -1.0))
+        copies["flip sign of unit 1"] = ("sign flip", scale_unit(theta, sizes, 0, 0, -1.0))
     else:
-        copies["rescale unit 1 of layer 1 by 2 and ½"] = ("rescaling", scale_unit(theta, sizes, 0, 0, 2.0))
+        copies["rescale unit 1 (×2, ×½)"] = ("rescaling", scale_unit(theta, sizes, 0, 0, 2.0))
     alphas = np.linspace(0.0, 1.0, num_alphas)
     base = float(mlp.loss(theta, X, y, sizes, activation))
     rows, paths = [], []
@@ -167,12 +167,15 @@ def toy_critical_points() -> tuple[float, float, float]:
 
 class Toy(NamedTuple):
     """starts: start, x0, f0, x_end, f_end, minimum ('global' | 'bad'); curve: x, f;
-    critical: (global min, local max, bad min); theory: the fraction of starts in the bad
-    basin, (hi - x_max) / (hi - lo) for starts uniform on [lo, hi]."""
+    critical: (global min, local max, bad min); gap: f(bad min) - f(global min); measured: the
+    fraction of starts that ended in the bad minimum; theory: the fraction of starts in its basin,
+    (hi - x_max) / (hi - lo) for starts uniform on [lo, hi]."""
 
     starts: pd.DataFrame
     curve: pd.DataFrame
     critical: tuple[float, float, float]
+    gap: float
+    measured: float
     theory: float
 
 
@@ -189,4 +192,6 @@ def bad_minimum_toy(num_starts: int = 50, seed: int = 0, learning_rate: float = 
     starts = pd.DataFrame({"start": np.arange(len(x0)), "x0": x0, "f0": toy_cost(x0), "x_end": x,
                            "f_end": toy_cost(x), "minimum": np.where(x > crit[1], "bad", "global")})
     grid = np.linspace(lo, hi, 201)
-    return Toy(starts, pd.DataFrame({"x": grid, "f": toy_cost(grid)}), crit, (hi - crit[1]) / (hi - lo))
+    return Toy(starts, pd.DataFrame({"x": grid, "f": toy_cost(grid)}), crit,
+               float(toy_cost(crit[2]) - toy_cost(crit[0])), float(np.mean(x > crit[1])),
+               (hi - crit[1]) / (hi - lo))

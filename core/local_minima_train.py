@@ -57,8 +57,9 @@ def flat(layers) -> np.ndarray:
 
 
 class Training(NamedTuple):
-    """layers: final [(W, b)]; cost, grad_norm: (K, R) at steps ``steps`` (K,); diverged_at (R,)
-    the first recorded step whose cost was non-finite or above BLOWUP (-1: never); watched:
+    """layers: final [(W, b)]; cost, grad_norm: (K, R) at steps ``steps`` (K,), NaN where not
+    reached (the loop stops once every net has diverged); diverged_at (R,): the first step whose
+    cost was non-finite or above BLOWUP (-1: never); watched:
     (K, len(watch), n_in + 1, width) incoming weights and biases of layer 1 of the watched nets."""
 
     layers: list
@@ -76,7 +77,8 @@ def gradient_descent(layers, X, y, activation: str, learning_rate: float,
 
     Backpropagation (book algorithm 6.4) for L = 1/(2N) sum (yhat - y)^2: delta_L = (yhat - y)/N,
     dL/dW_l = h_{l-1}^T delta_l, dL/db_l = 1^T delta_l, delta_{l-1} = delta_l W_l^T * act'(z).
-    The learning rate is folded into delta, so each update is one in-place subtraction.
+    The learning rate is folded into delta, so each update is one in-place subtraction. A diverged
+    net keeps running (its numbers are garbage, never shown); divergence is a state, not an error.
     """
     layers = [(W.copy(), b.copy()) for W, b in layers]
     N, L, eps = X.shape[0], len(layers), float(learning_rate)
@@ -84,7 +86,7 @@ def gradient_descent(layers, X, y, activation: str, learning_rate: float,
     rec_steps = sorted(set(range(0, num_steps + 1, record_every)) | {num_steps})
     R = layers[0][0].shape[0]
     cost, gnorm = np.full((len(rec_steps), R), np.nan), np.full((len(rec_steps), R), np.nan)
-    watched = np.zeros((len(rec_steps), len(watch), X.shape[1] + 1, layers[0][0].shape[2]))
+    watched = np.full((len(rec_steps), len(watch), X.shape[1] + 1, layers[0][0].shape[2]), np.nan)
     diverged = np.full(R, -1)
     i = 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -97,9 +99,14 @@ def gradient_descent(layers, X, y, activation: str, learning_rate: float,
                     z = np.tanh(z, out=z) if activation == "tanh" else np.maximum(z, 0.0, out=z)
                 hs.append(z)
             resid = hs[-1] - y
+            c = 0.5 * np.einsum("rnj,rnj->r", resid, resid) / N
+            bad = (diverged < 0) & ~(c <= BLOWUP)  # catches NaN too
+            diverged[bad] = k
+            if (diverged >= 0).all():
+                break
             record = k == rec_steps[i]
             if record:
-                cost[i] = 0.5 * np.einsum("rnj,rnj->r", resid, resid) / N
+                cost[i] = np.where(diverged < 0, c, np.nan)
                 sq = np.zeros(R)
                 if watch:
                     W1, b1 = layers[0]
@@ -119,8 +126,6 @@ def gradient_descent(layers, X, y, activation: str, learning_rate: float,
                     W -= gW
                     b -= gb
             if record:
-                gnorm[i] = np.sqrt(sq) / eps if eps > 0 else 0.0
-                bad = (diverged < 0) & ~(np.isfinite(cost[i]) & (cost[i] <= BLOWUP))
-                diverged[bad] = k
+                gnorm[i] = np.where(diverged < 0, np.sqrt(sq) / eps, np.nan)
                 i += 1
     return Training(layers, np.array(rec_steps), cost, gnorm, diverged, watched)

@@ -1,0 +1,149 @@
+"""Local minima (book 8.2.2): weight-space symmetry, breaking it, good and bad minima."""
+
+import streamlit as st
+
+from core import local_minima as lm
+from core import local_minima_symmetry as sy
+from core.local_minima_train import NUM_STEPS, TOL
+from ui import charts as C
+from ui import charts_local_minima as CL
+from ui.frame import cached, frame, metrics, show_chart
+
+k = frame("local_minima", claim=(
+    "Neural networks have many local minima for a harmless reason: the model is not identifiable. "
+    "Swap two hidden units (with their weights) and the function is unchanged, so every minimum "
+    "comes in (n!)ᵐ equivalent copies. Local minima only hurt when their cost is high compared "
+    "with the global minimum."), limits={"depth": (1, 3)})
+st.caption("The depth knob is capped at 3 hidden layers here so that many restarts train live; the "
+           "other pages keep its value. Task: 4-bit parity (16 examples, targets ±1), full-batch "
+           f"gradient descent for {NUM_STEPS} steps.")
+st.latex(r"L(\theta)=\frac{1}{2N}\sum_{i=1}^{N}\big(f(x_i;\theta)-y_i\big)^2,\qquad "
+         r"L(\pi\theta)=L(\theta),\qquad \#\{\pi\}=(n!)^m,\qquad "
+         r"\theta(\alpha)=(1-\alpha)\,\theta^*+\alpha\,\pi\theta^*")
+n, m, act, lr = k["width"], k["depth"], k["activation"], k["lr"]
+ex = cached(lm.experiment)(n, m, act, lr, k["restarts"], k["seed"])
+res, fin = ex.restarts, ex.restarts.final
+div = fin[fin["diverged_at"] >= 0]
+if len(div):
+    st.warning(f"{len(div)} of {len(fin)} restarts diverged (the first at step "
+               f"{int(div['diverged_at'].min())}): their cost passed 10⁶ or overflowed because the "
+               f"step ε = {lr:g} is too long for the curvature where they started. They are left out "
+               "below; lower ε.", icon=":material/trending_up:")
+perm = ex.table[ex.table["kind"] == "permutation"] if ex.table is not None else None
+flips = "2^(nm) sign flips of tanh units" if act == "tanh" else "a continuum of ReLU rescalings"
+extra = (f" Sign flips multiply it by 2^(nm) = {sy.format_count(sy.count_sign_flips(n, m))}."
+         if act == "tanh" else " ReLU rescalings (×c in, ×1/c out) add a continuum.")
+metrics([
+    ("Equivalent settings from permutations", sy.format_count(sy.count_permutations(n, m)),
+     f"(n!)^m = ({n}!)^{m}: orderings of the hidden units that give the same function.{extra}"),
+    ("Loss change under permutation", f"{perm['change'].max():.1e}" if perm is not None else "—",
+     "Largest |L(πθ*) − L(θ*)| over the three permuted copies of the best restart θ* in the table: "
+     "round-off only."),
+    ("Barrier on the straight path", f"{perm['barrier'].max():.3f}" if perm is not None else "—",
+     "Highest cost on the straight line from θ* to a permuted copy minus the endpoints' cost "
+     "(largest over the three copies). Predicting 0 everywhere costs 0.5."),
+    ("Restarts reaching the best minimum",
+     f"{(fin['outcome'] == 'reached the best').sum()}/{len(fin)} ({res.reached:.0%})",
+     f"Restarts whose final cost is within {TOL:g} of the lowest, {res.best_cost:.2g} "
+     "(missing one example by 1 costs 1/32 ≈ 0.031)."),
+])
+
+st.subheader("1 · Equivalent minima, separated by barriers")
+left, right = st.columns(2)
+if ex.table is not None:
+    with left:
+        ch = CL.legend_columns(C.lines(
+            ex.paths, "alpha", "cost", series="symmetry", y_title="cost L",
+            x_title="α (0 = best restart θ*, 1 = its permuted copy πθ*)",
+            title="Straight line from a solution to its permuted copy"), 1)
+        show_chart(C.finish(ch), ex.paths, "permutation_paths", "Both ends fit the data equally well; "
+                   "halfway, pairs of different units are averaged and the fit breaks: no flat valley.",
+                   "Cost along straight lines between equivalent minima")
+    with right:
+        st.markdown(f"**Copies of the best restart θ\\*** (width {n}, depth {m}, {act})")
+        cols = {"symmetry": "copy θ′ of θ*", "cost": "L(θ′)", "change": "|ΔL|",
+                "distance": "‖θ′ − θ*‖", "barrier": "barrier"}
+        st.dataframe(ex.table[list(cols)].rename(columns=cols), hide_index=True,
+                     column_config={c: st.column_config.NumberColumn(format="%.3g")
+                                    for c in list(cols.values())[1:]})
+        st.caption(f"Every copy has the same cost to round-off, yet sits far away in weight space. "
+                   f"Counting: ({n}!)^{m} permutations, times {flips}.")
+else:
+    left.info("Every restart diverged: there is no solution to permute. Lower ε.")
+
+st.subheader("2 · Good and bad minima over random restarts")
+left, right = st.columns(2)
+with left:
+    show_chart(C.finish(CL.cost_histogram(fin, res.best_cost, TOL, NUM_STEPS)), fin, "final_costs",
+               f"{res.reached:.0%} of {len(fin)} restarts end within {TOL:g} of the best; the others "
+               "end higher: in a worse minimum or still on a plateau (the ‖g‖ chart below tells which).",
+               "Histogram of final costs over random restarts")
+with right:
+    sweep = cached(lm.width_sweep)(m, act, lr, k["seed"])
+    show_chart(C.finish(CL.width_strip(sweep, n)), sweep, "width_sweep",
+               "20 restarts per width; % = share within 0.01 of the lowest cost at any width. Wider "
+               "nets end in bad minima less often (shaded: your width).",
+               "Final costs of restarts for hidden widths 2 to 8")
+left, right = st.columns(2)
+with left:
+    ch = CL.restart_lines(res.history, "step", "grad_norm", x_title="step", y_title="‖g‖ (log scale)",
+                          title="The book's test: gradient norm over training")
+    show_chart(C.finish(ch), res.history, "gradient_norms", "§8.2.2: if ‖g‖ does not shrink, the "
+               "trouble is not a minimum. Runs that end high while ‖g‖ falls are settling into one.",
+               "Gradient norm of each restart over training")
+with right:
+    toy = cached(sy.bad_minimum_toy)(k["restarts"], k["seed"])
+    show_chart(C.finish(CL.toy_chart(toy)), toy.starts, "toy_starts",
+               f"{toy.measured:.0%} of the starts (theory {toy.theory:.0%}: those right of the basin "
+               f"edge) end {toy.gap:.2f} above the global minimum: a harmful local minimum. "
+               "Step ε = 0.01 here.",
+               "A 1-D function with a bad local minimum and gradient descent from random starts")
+
+st.subheader("3 · Symmetry must be broken, and the path from the start")
+left, right = st.columns(2)
+with left:
+    ch = C.lines(res.twins, "step", "weight", series="start", domain=["identical start", "random start"],
+                 dash="unit", dash_domain=["unit 1", "unit 2"], x_title="step",
+                 y_title="first incoming weight", title="Two hidden units of layer 1 during training")
+    gap = res.twin_gap
+    show_chart(C.finish(ch), res.twins, "twin_units", f"Started identical, units 1 and 2 stay identical "
+               f"(largest difference after training: {gap['identical start']:.1g}); from a random "
+               f"start they differ by {gap['random start']:.2g} (book §8.4).",
+               "Weights of two hidden units from identical and random initializations")
+with right:
+    if ex.init_paths is not None:
+        ip = ex.init_paths
+        ch = CL.restart_lines(ip, "alpha", "cost", x_title="α (0 = initialization θ₀, 1 = trained θ)",
+                              y_title="cost L", title="Straight line from initialization to solution",
+                              log_y=False)
+        show_chart(C.finish(ch), ip, "init_to_solution", f"The cost never rises along the line for "
+                   f"{ex.num_monotone} of {ex.num_finite} restarts (Goodfellow, Vinyals & Saxe 2015 found it "
+                   "often monotone; Frankle 2020: not for large modern nets).",
+                   "Cost along the straight line from each initialization to its trained weights")
+
+with st.expander("The math"):
+    st.markdown("Permuting the units of hidden layer l reorders the columns of W_l and b_l and the "
+                "rows of W_{l+1} together; the next layer sums the same terms in another order, so "
+                "f(x; πθ) = f(x; θ) for every x. Each of the m layers can be permuted independently:")
+    st.latex(r"(n!)^m\ \text{permutations}\ \times\ 2^{nm}\ \text{sign flips (tanh is odd)};\qquad "
+             r"\mathrm{relu}(cz)=c\,\mathrm{relu}(z)\ (c>0)\ \Rightarrow\ \text{a continuum}")
+    st.markdown("The copies are isolated points, not a valley. The smallest case: f(x) = relu(x) + "
+                "relu(−x) = |x| and its copy with the two units swapped. On the line between them "
+                "both units have weight ±(1 − 2α), so f_α(x) = |1 − 2α| |x| and, for x uniform on "
+                "[−1, 1],")
+    st.latex(r"\mathbb{E}\big[(f_\alpha(x)-|x|)^2\big]=\frac{(1-|1-2\alpha|)^2}{3}")
+    alphas = [0.0, 0.25, 0.5, 0.75, 1.0]
+    st.dataframe({"α": alphas, "closed form": sy.two_relu_barrier(alphas),
+                  "measured (core.mlp, exact quadrature)": sy.two_relu_path(alphas)}, hide_index=True)
+    st.markdown("Identical units get identical gradients (same inputs, same outgoing weights), so "
+                "gradient descent keeps them identical forever: the initialization must differ.")
+with st.expander("Sources"):
+    st.markdown("- Goodfellow, Bengio & Courville, *Deep Learning*, §8.2.2 (local minima, "
+                "identifiability), §8.4 (breaking symmetry).\n"
+                "- I. Goodfellow, O. Vinyals & A. Saxe, *Qualitatively characterizing neural network "
+                "optimization problems*, ICLR 2015.\n"
+                "- J. Frankle, *Revisiting 'Qualitatively Characterizing Neural Network Optimization "
+                "Problems'*, 2020.\n"
+                "- M. Minsky & S. Papert, *Perceptrons*, 1969 (parity).\n"
+                "- I. Safran & O. Shamir, *Spurious Local Minima are Common in Two-Layer ReLU Neural "
+                "Networks*, ICML 2018.")

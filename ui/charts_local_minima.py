@@ -1,0 +1,117 @@
+"""Chart builders of the local-minima page: a DataFrame in, an ``alt.Chart`` out, no Streamlit."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core.local_minima_symmetry import toy_cost
+from ui import charts as C
+
+OUTCOMES = ["reached the best", "ended higher"]
+OUTCOME_COLORS = ["#009E73", "#D55E00"]
+MAX_LINES = 60  # restarts drawn as individual lines
+
+
+def _outcome_color(title: str | None = None):
+    return alt.Color("outcome:N", title=title, legend=alt.Legend(orient="top", title=title),
+                     scale=alt.Scale(domain=OUTCOMES, range=OUTCOME_COLORS))
+
+
+def _outcome_dash():
+    return alt.StrokeDash("outcome:N", legend=alt.Legend(orient="top", title=None),
+                          scale=alt.Scale(domain=OUTCOMES, range=[[1, 0], [6, 3]]))
+
+
+def legend_columns(chart: alt.Chart, columns: int) -> alt.Chart:
+    """A chart from ui.charts.lines with its colour/dash legend laid out in ``columns`` columns
+    (long series names would otherwise run off the right edge)."""
+    legend = alt.Legend(orient="top", title=None, columns=columns, labelLimit=400, symbolStrokeWidth=3)
+    for channel in ("color", "strokeDash"):
+        enc = getattr(chart.encoding, channel, alt.Undefined)
+        if enc is not alt.Undefined:
+            enc.legend = legend
+    return chart
+
+
+def cost_histogram(final: pd.DataFrame, best: float, tol: float, num_steps: int) -> alt.LayerChart:
+    """Final costs of the restarts, stacked by outcome, with the 'best + tolerance' line."""
+    data = C.finite(final, ["cost"])
+    top = float(data["cost"].max()) if len(data) else 0.0
+    hi = max(0.2, float(np.ceil((top + 0.03) * 20) / 20))
+    bars = alt.Chart(data, height=C.HEIGHT, title="Final cost of every restart").mark_bar(
+        stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("cost:Q", bin=alt.Bin(extent=[0, hi], step=0.01),
+                title=f"final cost L after {num_steps} steps", axis=alt.Axis(format=".2f")),
+        y=alt.Y("count():Q", title="restarts", stack=True),
+        color=_outcome_color(), order=alt.Order("outcome:N"),
+        tooltip=[alt.Tooltip("count():Q", title="restarts"), "outcome:N"])
+    layers = [bars]
+    if np.isfinite(best):
+        layers.append(C.vrule(best + tol, f"best + {tol:g}", color="#555555"))
+    return alt.layer(*layers)
+
+
+def width_strip(sweep: pd.DataFrame, width: int) -> alt.LayerChart:
+    """Final cost of each restart against the width (deterministically jittered dots), with the
+    fraction that reached the lowest cost found at any width written above each column."""
+    data = C.finite(sweep, ["cost"]).copy()
+    data["x"] = data["width"] + ((data["restart"] * 0.618034) % 1.0 - 0.5) * 0.5
+    frac = (sweep.assign(hit=sweep["outcome"] == OUTCOMES[0]).groupby("width", as_index=False)
+            ["hit"].mean())
+    frac["label"] = (100 * frac["hit"]).round().astype(int).astype(str) + "%"
+    top = max(0.55, float(data["cost"].max()) if len(data) else 0.55) * 1.08
+    frac["y"] = top
+    ws = sorted(sweep["width"].unique())
+    x = alt.X("x:Q", title="hidden width n", scale=alt.Scale(domain=[ws[0] - 0.6, ws[-1] + 0.6]),
+              axis=alt.Axis(values=ws, format="d"))
+    band = alt.Chart(pd.DataFrame({"a": [width - 0.45], "b": [width + 0.45]})).mark_rect(
+        color="#56B4E9", opacity=0.15).encode(x="a:Q", x2="b:Q")
+    dots = alt.Chart(data, height=C.HEIGHT, title="Final costs as the net gets wider").mark_point(
+        filled=True, size=45, opacity=0.8).encode(
+        x=x, y=alt.Y("cost:Q", title="final cost L", scale=alt.Scale(domain=[0, top * 1.04])),
+        color=_outcome_color(), shape=alt.Shape("outcome:N", legend=alt.Legend(orient="top", title=None),
+                                                scale=alt.Scale(domain=OUTCOMES,
+                                                                range=["circle", "triangle-up"])),
+        tooltip=["width:Q", "restart:Q", alt.Tooltip("cost:Q", format=".3g"), "outcome:N"])
+    text = alt.Chart(frac).mark_text(fontSize=13, fontWeight="bold", color="#009E73").encode(
+        x=alt.X("width:Q"), y="y:Q", text="label:N")
+    return alt.layer(band, dots, text)
+
+
+def restart_lines(data: pd.DataFrame, x: str, field: str, *, x_title: str, y_title: str, title: str,
+                  log_y: bool = True) -> alt.Chart:
+    """One thin line per restart (the first MAX_LINES), coloured and dashed by outcome."""
+    data = C.finite(data[data["restart"] < MAX_LINES], [field, x])
+    if log_y:
+        data = data[data[field] > 0]
+    return alt.Chart(data, height=C.HEIGHT, title=title).mark_line(
+        strokeWidth=1.3, opacity=0.6, clip=True).encode(
+        x=alt.X(f"{x}:Q", title=x_title),
+        y=alt.Y(f"{field}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined),
+        detail="restart:N", color=_outcome_color(), strokeDash=_outcome_dash(),
+        tooltip=["restart:Q", "outcome:N", alt.Tooltip(f"{field}:Q", format=".3g")])
+
+
+def toy_chart(toy) -> alt.LayerChart:
+    """f(x) with the starts coloured by the minimum gradient descent reached from them."""
+    g, m, b = toy.critical
+    curve = alt.Chart(toy.curve, height=C.HEIGHT, title="f(x) = x⁴ − 3x² + x: a genuinely bad minimum"
+                      ).mark_line(color="#555555", strokeWidth=2.5).encode(
+        x=alt.X("x:Q", title="x"), y=alt.Y("f:Q", title="f(x)"))
+    starts = toy.starts.assign(ended=toy.starts["minimum"].map(
+        {"global": "rolled to the global minimum", "bad": "rolled to the bad minimum"}))
+    dom = ["rolled to the global minimum", "rolled to the bad minimum"]
+    dots = alt.Chart(starts).mark_point(filled=True, size=60, opacity=0.85).encode(
+        x="x0:Q", y="f0:Q",
+        color=alt.Color("ended:N", legend=alt.Legend(orient="top", title=None),
+                        scale=alt.Scale(domain=dom, range=OUTCOME_COLORS)),
+        shape=alt.Shape("ended:N", legend=alt.Legend(orient="top", title=None),
+                        scale=alt.Scale(domain=dom, range=["circle", "triangle-up"])),
+        tooltip=[alt.Tooltip("x0:Q", format=".3f"), alt.Tooltip("x_end:Q", format=".3f"), "minimum:N"])
+    return alt.layer(curve, dots,
+                     C.marker(g, float(toy_cost(g)), "global minimum", color="#009E73", dx=12, dy=4),
+                     C.marker(b, float(toy_cost(b)), "bad minimum", color="#D55E00", dy=22,
+                              align="center", dx=0),
+                     C.vrule(m, "basin edge", color="#555555"))
