@@ -1,38 +1,56 @@
 """The page frame: every page (and app.py) calls :func:`frame` first.
 
 One call sets the page config, draws our own menu with ``st.page_link`` (Streamlit's generated
-menu is hidden in config.toml), seeds and draws the knobs, writes the URL, shows the title, the
-book's claim and any notice about a bad link. Because every page calls it, a deep link to any page
-works on a freshly started server.
+menu is hidden in config.toml), brings the knobs in step with the URL and draws them, shows the
+title, the book's claim and any notice about a bad link, and offers the page's exports. Because
+every page calls it, a deep link to any page works on a freshly started server.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from ui import exports
 from ui import knobs as K
 from ui.pages import BY_ID, PAGES, PageInfo
 
 APP_TITLE = "Optimization pathologies"
+# Static CSS for presenter view (no user text ever reaches it): larger type and charts.
+PRESENTER_CSS = """<style>
+[data-testid="stMainBlockContainer"] { zoom: 1.22; padding-top: 1rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.08rem; }
+</style>"""
+_run = threading.local()  # this script run's charts, for the page's export bundle
 
 
 def _scoped(info: PageInfo) -> list[tuple[str, K.Knob]]:
-    return [("shared", k) for k in K.SHARED] + [(info.id, k) for k in info.knobs]
+    own = [(info.id, k) for k in info.knobs]
+    if info.id != "home":
+        own.append((info.id, K.show_knob(info.knobs)))
+    return [("shared", k) for k in K.SHARED] + own
+
+
+def _encoded(info: PageInfo) -> dict[str, str]:
+    """The page's knobs as URL text (an empty 'show' list is left out)."""
+    out = {}
+    for scope, knob in _scoped(info):
+        key = K.state_key(scope, knob)
+        if key in st.session_state:
+            text = K.encode(knob, st.session_state[key])
+            if text or knob.kind != "names":
+                out[knob.name] = text
+    return out
 
 
 def link_params(target: PageInfo) -> dict[str, str]:
     """Query parameters of a link to ``target``: every shared knob, plus the target's own knobs
     that this session has already set (the others take their defaults there)."""
-    params = {}
-    for scope, knob in _scoped(target):
-        key = K.state_key(scope, knob)
-        if key in st.session_state:
-            params[knob.name] = K.encode(knob, st.session_state[key])
-    return params
+    return _encoded(target)
 
 
 def menu(current: PageInfo) -> None:
@@ -46,11 +64,36 @@ def menu(current: PageInfo) -> None:
                              query_params=link_params(p))
 
 
-def _sync_url(info: PageInfo) -> None:
-    want = {knob.name: K.encode(knob, K.value(scope, knob)) for scope, knob in _scoped(info)}
+def _sync_url(info: PageInfo) -> dict[str, str]:
+    want = _encoded(info)
     have = st.query_params
     if set(have.keys()) != set(want) or any(have.get_all(k) != [v] for k, v in want.items()):
         st.query_params.from_dict(want)
+    for _, knob in _scoped(info):
+        K.mark_written(knob, want.get(knob.name, ""))
+    return want
+
+
+def _view_link(params: dict[str, str]) -> str:
+    base = (st.context.url or "").split("?")[0]
+    return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _exports_sidebar(info: PageInfo, params: dict[str, str]) -> None:
+    """'Copy link to this view' and the page's zip bundle (built only when clicked)."""
+    entries = _run.entries
+    with st.sidebar:
+        st.divider()
+        st.markdown("**Share and export**")
+        st.caption("Link to this view (every knob included):")
+        st.code(_view_link(params), language=None, wrap_lines=True)
+        st.download_button(
+            "Bundle: charts, data, params (zip)",
+            lambda: exports.bundle(list(entries), info.id, info.url_path, params),
+            file_name=f"{info.url_path or 'home'}_bundle.zip", mime="application/zip",
+            key="bundle", on_click="ignore", icon=":material/folder_zip:", width="stretch",
+            help="SVG and PNG of every chart, the CSV behind each, and params.json (seed "
+                 "included) that reproduces this view.")
 
 
 def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] | None = None,
@@ -64,30 +107,47 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             value is kept for the other pages.
     """
     info = BY_ID[page_id]
+    _run.entries = []
+    notices = [n for scope, knob in _scoped(info) if (n := K.sync_from_url(scope, knob))]
+    present = K.value("shared", K.PRESENT)
     st.set_page_config(page_title=f"{info.label} · {APP_TITLE}" if info.id != "home" else APP_TITLE,
-                       page_icon=f":material/{info.icon}:", layout="wide")
-    notices = [n for scope, knob in _scoped(info) if (n := K.seed(scope, knob))]
-    _sync_url(info)
+                       page_icon=f":material/{info.icon}:", layout="wide",
+                       initial_sidebar_state="collapsed" if present else "auto")
+    params = _sync_url(info)
     menu(info)
     limits = limits or {}
     values = {knob.name: K.value(scope, knob) for scope, knob in _scoped(info)}
-    if info.shared:
-        with st.sidebar:
-            st.divider()
+    shown = set(values.get("show") or ()) if present else set()
+
+    def visible(name):
+        return not shown or name in shown
+
+    with st.sidebar:
+        st.divider()
+        values["present"] = K.render("shared", K.PRESENT)
+        if info.shared and any(visible(n) for n in info.shared):
             st.markdown("**Shared knobs** (kept in the link and across pages)")
             for name in info.shared:
-                values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
+                if visible(name):
+                    values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
+    for name, (lo, hi) in limits.items():  # clamp what is not drawn too
+        if isinstance(values.get(name), (int, float)) and not isinstance(values[name], bool):
+            values[name] = type(values[name])(min(max(values[name], lo), hi))
+    if present:
+        st.html(PRESENTER_CSS)
     if info.id != "home":
         st.title(info.label)
         if claim:
             st.markdown(f"{claim} *(book §{info.section})*")
     for n in notices:
         st.warning(n, icon=":material/link_off:")
-    if info.knobs:
-        cols = st.columns(len(info.knobs))
-        for col, knob in zip(cols, info.knobs):
+    row = [k for k in info.knobs if visible(k.name)]
+    if row:
+        for col, knob in zip(st.columns(len(row)), row):
             with col:
                 values[knob.name] = K.render(info.id, knob, limits.get(knob.name))
+    if info.id != "home":
+        _exports_sidebar(info, params)
     return values
 
 
@@ -103,10 +163,19 @@ def metrics(items: Sequence[tuple[str, str, str]]) -> None:
 
 
 def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: str) -> None:
-    """A chart, its one-line 'what to notice' caption, and a CSV download of the data behind it."""
+    """A chart, its one-line 'what to notice' caption, and its exports: the data as CSV, the
+    chart as SVG and PNG (rendered on the server only when asked for)."""
     st.altair_chart(chart, alt=description)
+    getattr(_run, "entries", []).append(exports.Entry(name, chart, data))
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.caption(caption)
-    right.download_button("CSV", data.to_csv(index=False), file_name=f"{name}.csv",
-                          mime="text/csv", key=f"csv-{name}", on_click="ignore",
-                          icon=":material/download:", help=f"Download the data of this chart ({name}.csv)")
+    with right.popover("Export", icon=":material/download:", width="stretch"):
+        st.download_button("Data (CSV)", exports.csv(data), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"csv-{name}", on_click="ignore",
+                           icon=":material/table:", width="stretch")
+        st.download_button("Chart (SVG)", lambda: exports.svg(chart), file_name=f"{name}.svg",
+                           mime="image/svg+xml", key=f"svg-{name}", on_click="ignore",
+                           icon=":material/draw:", width="stretch")
+        st.download_button("Chart (PNG)", lambda: exports.png(chart), file_name=f"{name}.png",
+                           mime="image/png", key=f"png-{name}", on_click="ignore",
+                           icon=":material/image:", width="stretch")

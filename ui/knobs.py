@@ -47,7 +47,8 @@ def _g(v: float) -> str:
 class Knob:
     """One knob. ``kind`` is 'grid' (a slider over ``options``, e.g. a log scale), 'int' or
     'float' (a linear slider from lo to hi by step), 'choice' (one of ``options``, shown through
-    ``labels``), 'bool' (a toggle) or 'seed' (a number box)."""
+    ``labels``), 'bool' (a toggle), 'seed' (a number box) or 'names' (a comma-separated subset of
+    ``options``, kept in the URL but never drawn as a widget)."""
 
     name: str
     label: str
@@ -65,6 +66,8 @@ class Knob:
         """The value as the widget and messages print it."""
         if self.kind == "choice":
             return str(self.labels.get(v, v))
+        if self.kind == "names":
+            return ", ".join(v) if v else "all"
         if self.kind == "bool":
             return "on" if v else "off"
         return self.fmt.format(v)
@@ -97,6 +100,11 @@ def parse(knob: Knob, raw: Sequence[str]) -> tuple[Any, str | None]:
     if len(raw) > 1:
         return knob.default, "it appears more than once"
     text = raw[0].strip()
+    if knob.kind == "names":
+        names = tuple(t.strip() for t in text.split(",") if t.strip())
+        if all(n in knob.options for n in names):
+            return tuple(dict.fromkeys(names)), None
+        return knob.default, "it names an unknown knob"
     if knob.kind == "choice":
         return (text, None) if text in knob.options else (knob.default, "it is not one of the choices")
     if knob.kind == "bool":
@@ -128,6 +136,8 @@ def encode(knob: Knob, v) -> str:
         return "1" if v else "0"
     if knob.kind == "choice":
         return str(v)
+    if knob.kind == "names":
+        return ",".join(v)
     if knob.kind in ("int", "seed") or (knob.kind == "grid" and isinstance(v, int)):
         return str(int(v))
     return repr(float(v)) if float(v) != int(v) or abs(v) >= 1e16 else str(int(v))
@@ -138,17 +148,37 @@ def state_key(scope: str, knob: Knob) -> str:
     return f"_knob.{scope}.{knob.name}"
 
 
-def seed(scope: str, knob: Knob) -> str | None:
-    """Put the knob's value in the session once, from the URL; return a notice if it was bad."""
+def _last_written(knob: Knob) -> str:
+    return f"_url.{knob.name}"
+
+
+def sync_from_url(scope: str, knob: Knob) -> str | None:
+    """Bring the session's value in step with the URL; return a notice if the URL was bad.
+
+    The first time a knob is seen in a session its value comes from the URL (or the default).
+    Afterwards the URL is adopted only when it differs from what this session last wrote there:
+    that is a link followed inside the app (the lecture tour's 'open scene', the browser's back
+    button), not our own echo. A bad value is never adopted.
+    """
     key = state_key(scope, knob)
-    if key in st.session_state:
+    raw = st.query_params.get_all(knob.name)
+    if key in st.session_state and (not raw or raw == [st.session_state.get(_last_written(knob))]):
         return None
-    value, why = parse(knob, st.query_params.get_all(knob.name))
-    st.session_state[key] = value
+    value, why = parse(knob, raw)
     if why is None:
+        st.session_state[key] = value
         return None
-    return (f"The link's value for **{knob.label}** (`{knob.name}`) was ignored because {why}; "
-            f"using the default {knob.show(knob.default)}.")
+    if key not in st.session_state:
+        st.session_state[key] = value
+        kept = f"using the default {knob.show(knob.default)}"
+    else:
+        kept = f"keeping {knob.show(st.session_state[key])}"
+    return f"The link's value for **{knob.label}** (`{knob.name}`) was ignored because {why}; {kept}."
+
+
+def mark_written(knob: Knob, text: str) -> None:
+    """Remember what this session wrote into the URL for the knob (see :func:`sync_from_url`)."""
+    st.session_state[_last_written(knob)] = text
 
 
 def value(scope: str, knob: Knob):
@@ -202,5 +232,14 @@ CLIP = Knob("clip", "Clipping threshold v", "Gradient clipping threshold v (0 = 
             options=(0.0,) + log_grid(1e-2, 100.0))
 SEED = Knob("seed", "Seed", "Random seed: the same seed gives the same numbers, on every machine.",
             0, "seed", lo=0, hi=2**31 - 1)
-SHARED = (LR, DIM, DEPTH, CLIP, SEED)
+PRESENT = Knob("present", "Presenter view", "Bigger text and charts for a projector; with a "
+               "lecture scene, only the controls the scene uses are shown.", False, "bool")
+SHARED = (LR, DIM, DEPTH, CLIP, SEED, PRESENT)
 SHARED_BY_NAME = {k.name: k for k in SHARED}
+
+
+def show_knob(page_knobs: Sequence[Knob]) -> Knob:
+    """The per-page ``show`` knob: which controls presenter view keeps (empty = all)."""
+    names = tuple(k.name for k in SHARED if k is not PRESENT) + tuple(k.name for k in page_knobs)
+    return Knob("show", "Controls shown", "In presenter view, the controls to keep visible "
+                "(set by a lecture scene).", (), "names", options=names)

@@ -1,0 +1,87 @@
+"""Exports for slides and handouts: a chart as SVG or PNG (rendered on the server by vl-convert,
+offline), its data as CSV, and a zip bundle per page with a params.json that reproduces the view.
+
+No Streamlit here: the frame wires these into download buttons whose data is generated lazily,
+only when someone clicks.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+from typing import NamedTuple
+
+import altair as alt
+import pandas as pd
+
+EXPORT_WIDTH = 720  # px; on screen charts stretch to their column, exports need a fixed width
+_ALTAIR_GLOBALS = threading.Lock()
+
+
+class Entry(NamedTuple):
+    """One chart of a page: its file stem, the Altair chart and the data behind it."""
+
+    name: str
+    chart: alt.TopLevelMixin
+    data: pd.DataFrame
+
+
+def _altair_lock():
+    # Altair's data transformer registry is global; Streamlit serializes its own use of it with a
+    # private lock. Share it when it is there so an export never races a chart being drawn.
+    try:
+        from streamlit.elements.vega_charts import _altair_globals_lock
+        return _altair_globals_lock
+    except ImportError:  # pragma: no cover - other Streamlit versions
+        return _ALTAIR_GLOBALS
+
+
+def spec(chart, width: int = EXPORT_WIDTH) -> dict:
+    """The chart's Vega-Lite spec with its data inlined and a fixed width."""
+    with _altair_lock(), alt.data_transformers.disable_max_rows():
+        d = chart.to_dict()
+    if "hconcat" not in d and "vconcat" not in d and "facet" not in d:
+        d["width"] = width
+    return d
+
+
+def svg(chart) -> str:
+    """The chart as an SVG document (text)."""
+    import vl_convert as vlc
+    return vlc.vegalite_to_svg(spec(chart), vl_version="6.4")
+
+
+def png(chart, scale: float = 2.0) -> bytes:
+    """The chart as a PNG image, ``scale`` pixels per SVG unit."""
+    import vl_convert as vlc
+    return vlc.vegalite_to_png(spec(chart), vl_version="6.4", scale=scale)
+
+
+def csv(data: pd.DataFrame) -> str:
+    return data.to_csv(index=False)
+
+
+def params_json(page_id: str, url_path: str, params: dict[str, str]) -> str:
+    """What reproduces the view: the page and every knob as it appears in the URL."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return json.dumps({"page": page_id, "path": "/" + url_path, "params": params,
+                       "query": query}, indent=2, allow_nan=False)
+
+
+def bundle(entries: list[Entry], page_id: str, url_path: str, params: dict[str, str],
+           images: bool = True) -> bytes:
+    """A zip of every chart (SVG and PNG), its data (CSV) and params.json."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("params.json", params_json(page_id, url_path, params))
+        for e in entries:
+            z.writestr(f"data/{e.name}.csv", csv(e.data))
+            if images:
+                z.writestr(f"charts/{e.name}.svg", svg(e.chart))
+                z.writestr(f"charts/{e.name}.png", png(e.chart))
+        z.writestr("README.txt", f"Optimization Pathologies Explorer, page '{page_id}'.\n"
+                   f"Open the app at {'/' + url_path} with the query in params.json to see "
+                   "this view again; charts/ holds SVG and PNG, data/ the CSV behind each chart.\n")
+    return buf.getvalue()
