@@ -1,0 +1,137 @@
+"""Cliffs and exploding gradients (book 8.2.4, Fig 8.3): the one-unit RNN's wall, gradient clipping."""
+
+from functools import partial
+
+import altair as alt
+import streamlit as st
+
+from core import cliffs as cl
+from core import cliffs_theory as th
+from ui import charts as C
+from ui import charts_cliffs as CC
+from ui import knobs as K
+from ui.frame import cached, frame, metrics, show_chart
+from ui.pages import BY_ID
+
+START = {k.name: k for k in BY_ID["cliffs"].knobs}
+
+
+def start_from_click(key: str) -> None:
+    """A click on a map sets the start knobs w0, b0 (snapped to their step)."""
+    picked = (st.session_state[key].get("selection", {}).get("pick") or [{}])[0]
+    for name, field in (("w0", "w"), ("b0", "b")):
+        if field in picked:
+            knob = START[name]
+            st.session_state[K.state_key("cliffs", knob)] = K.snap(
+                knob, min(max(float(picked[field]), knob.lo), knob.hi))
+
+
+k = frame("cliffs", claim=(
+    "Recurrent and very deep networks have extremely steep regions, like cliffs, where many weights "
+    "multiply together. A gradient step on the cliff face can move the parameters extremely far, "
+    "throwing away much of the work done so far. The gradient gives a direction, not a step size: "
+    "gradient clipping caps the step when the gradient is huge."))
+st.latex(r"x_t = w\,\sigma(x_{t-1}) + b,\ x_0=0.5,\quad L(w,b)=(\sigma(x_T)-0.7)^2;\qquad"
+         r"\text{clip by norm: } g \leftarrow g\,\frac{v}{\lVert g\rVert}\ \text{if } \lVert g\rVert > v"
+         r"\ \Rightarrow\ \lVert \Delta\theta\rVert \le \varepsilon v")
+lr, v, T = k["lr"], k["clip"], k["depth"]
+shown = {"norm": ("no clipping", "clip by norm"), "value": ("no clipping", "clip by value"),
+         "all": cl.METHODS}[k["clipmode"]]
+cmp = "clip by value" if k["clipmode"] == "value" else "clip by norm"
+mp = cached(cl.cliff_map)(T)
+tr = cached(cl.train)(T, k["w0"], k["b0"], lr, v, k["steps"], shown)
+s = cl.summarize(tr, cmp)
+for m in shown:
+    o = tr.outcomes[m]
+    if o.state in ("thrown", "diverged"):
+        st.warning(f"Training with {m} diverged at step {o.step}: {o.reason}.", icon=":material/landslide:")
+    elif o.state == "left":
+        st.info(f"Training with {m} left the map at step {o.step}: {o.reason}.")
+if v == 0:
+    st.info("Clipping is off (v = 0), so the clipped runs are plain gradient descent.")
+metrics([("Largest gradient norm", f"{s.largest_grad:.3g}", "Largest ‖∇L‖ where any run went"),
+         ("Largest step without clipping", f"{s.largest_step_plain:.3g}",
+          "Longest step ε‖g‖ of plain descent"),
+         ("Largest step with clipping", f"{s.largest_step_clipped:.3g}", f"Longest step when you {cmp}; "
+          f"clipping by norm bounds it by ε·v = {cl.max_clipped_step(lr, v):.3g}")])
+metrics([("Final loss without clipping", f"{s.final_plain:.3g}", "Loss after the last step, plain"),
+         ("Final loss with clipping", f"{s.final_clipped:.3g}", f"Loss after the last step ({cmp})"),
+         ("Cliff sharpness", f"{mp.sharpness:.3g}×", f"max / median of ‖∇L‖ over the {mp.n}×{mp.n} map")])
+
+win = dict(w_range=cl.W_RANGE, b_range=cl.B_RANGE)
+over = {f: CC.paths(tr.path, tr.exits, shown, wall=cl.wall_line() if f == "loss" else None, **win)
+        for f in ("loss", "grad_norm")}
+left, right = st.columns(2)
+for col, field, title, legend, key, what in (
+        (left, "loss", f"Loss L(w, b) at T = {T}", "L", "map_loss",
+         "Two flat plateaus meet at a sharp edge: the cliff. White dashes: where x₀ = 0.5 is an "
+         "unstable fixed point (the wall for large T). Click a map to start there."),
+        (right, "grad_norm", f"Gradient norm ‖∇L‖ at T = {T}", "‖∇L‖", "map_grad",
+         "The gradient is tiny almost everywhere and huge on a line thinner than a pixel: only "
+         "grid points that land on it light up.")):
+    with col:
+        dom = (1e-4, 0.5) if field == "loss" else CC.log_domain(mp.grid[field])
+        ch = alt.layer(CC.heatmap(mp.grid, mp.n, field, legend, dom, title=title, select="pick", **win),
+                       over[field]).resolve_scale(color="independent", strokeDash="independent")
+        st.altair_chart(C.finish(ch), key=key, on_select=partial(start_from_click, key),
+                        selection_mode="pick", alt=f"{title} with the optimizer paths")
+        st.caption(what)
+h = tr.history
+left, right = st.columns(2)
+with left:
+    ch = CC.per_step(h, "cost", shown, y_title="loss L (log scale)", title="Loss per step")
+    show_chart(C.finish(ch), h, "cliff_runs", "A run thrown off the wall stays on a plateau: "
+               "its loss never comes back down.", "Loss against step for each method")
+with right:
+    ch = CC.per_step(h, "step_norm", shown, y_title="step length ‖Δθ‖ (log scale)",
+                     title="Step length per step", mark_clipped=v > 0)
+    if v > 0:
+        ch = alt.layer(ch, C.hrules({f"ε·v = {cl.max_clipped_step(lr, v):.3g}": cl.max_clipped_step(lr, v)}))
+    show_chart(C.finish(ch), h, "cliff_steps", "Triangles: steps the clip shortened. No norm-clipped "
+               "step is longer than ε·v.", "Step length against step, clipped steps marked")
+
+st.subheader("Why it happens, and why clipping helps beyond cliffs")
+left, right = st.columns(2)
+with left:
+    lin = th.linear_table()
+    ch = alt.layer(CC.derivatives(lin), C.vrule(T, f"T = {T}"))
+    show_chart(C.finish(ch), lin, "linear_derivatives", f"x_T = w^T x₀ with w = {th.W_LINEAR}: the "
+               "slope and the curvature grow together, the curvature T times faster.",
+               "First and second derivative of x_T against T, log-log")
+with right:
+    q = cached(th.quartic_runs)(lr, v, k["steps"])
+    ch = CC.per_step(q.history, "cost", ("no clipping", "clip by norm"), y_format=".0e",
+                     y_title="f(x) = x⁴ (log scale)", title=f"f = x⁴ from x₀ = {th.X0_QUARTIC:g}")
+    st_plain = q.status["no clipping"]
+    if st_plain.diverged:
+        ch = alt.layer(ch, C.vrule(st_plain.step, "plain diverged"))
+    show_chart(C.finish(ch), q.history, "quartic", f"Plain descent diverges iff ε x₀² > ½, i.e. ε > "
+               f"{th.quartic_critical_lr():.3g}; clipped descent moves at most ε·v per step and "
+               "converges.", "Cost of x⁴ against step, with and without clipping")
+
+lo, hi = cl.threshold_range(s.mean_grad_plain)
+st.info(f"**Choosing v.** Pascanu et al. (2013) pick the threshold from the average gradient norm over "
+        f"many updates; about 0.5 to 10 times it works. Here plain descent averaged ‖g‖ = "
+        f"{s.mean_grad_plain:.3g} before it left the map, so v ≈ {lo:.3g} to {hi:.3g}; you chose "
+        f"v = {v:g}.", icon=":material/tune:")
+with st.expander("The math"):
+    st.markdown("**Backpropagation through time.** With δ_T = 2(σ(x_T) − 0.7) σ′(x_T), for t = T−1 "
+                "down to 0:")
+    st.latex(r"\frac{\partial L}{\partial w} \mathrel{+}= \delta_{t+1}\,\sigma(x_t),\quad"
+             r"\frac{\partial L}{\partial b} \mathrel{+}= \delta_{t+1},\quad"
+             r"\delta_t = \delta_{t+1}\, w\,\sigma'(x_t)")
+    st.markdown("**Where the wall is.** On the line b = x₀ − w σ(x₀) the state stays at x₀ for ever. "
+                "If |w σ′(x₀)| = 0.235|w| > 1 (|w| > 4.25) that fixed point is unstable: a start "
+                "beside it is pushed away by that factor per step and ends in one of two basins. "
+                "The switch between them is about |wσ′(x₀)|^−T wide and its slope about "
+                "|wσ′(x₀)|^T tall.")
+    st.markdown("**Clipping.** By norm keeps the direction and gives ‖Δθ‖ = ε·min(‖g‖, v). By value "
+                "clips each component to [−v, v]: the direction changes, but gᵀclip(g) > 0 so it "
+                "still descends, and ‖Δθ‖ ≤ ε·v·√2 here.")
+with st.expander("Sources"):
+    st.markdown("- Goodfellow, Bengio & Courville, *Deep Learning*, §8.2.4 (Fig 8.3), §10.11.1 "
+                "(eqs 10.48–10.49).\n"
+                "- R. Pascanu, T. Mikolov & Y. Bengio, *On the difficulty of training recurrent "
+                "neural networks*, ICML 2013 (Fig 6; Algorithm 1).\n"
+                "- J. Zhang, T. He, S. Sra & A. Jadbabaie, *Why gradient clipping accelerates "
+                "training: a theoretical justification for adaptivity*, ICLR 2020.")

@@ -1,0 +1,204 @@
+"""Chart builders of the cliffs page: the loss/gradient map as an image with the training paths on
+top, and per-step lines with the clipped steps marked. DataFrame in, ``alt.Chart`` out.
+
+The map is a PNG (a few tens of kB) instead of tens of thousands of rectangles, so the page stays
+light for a class; its colours follow Vega's viridis on a log scale, and an invisible layer with
+the same scale draws the legend. A coarse invisible grid on top gives tooltips and clicks.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ui import charts as C
+
+# viridis at 0, 1/8, ..., 1 (matplotlib's, which Vega's 'viridis' scheme samples)
+_VIRIDIS = np.array([[0x44, 0x01, 0x54], [0x47, 0x2D, 0x7B], [0x3B, 0x52, 0x8B], [0x2C, 0x72, 0x8E],
+                     [0x21, 0x91, 0x8C], [0x28, 0xAE, 0x80], [0x5E, 0xC9, 0x62], [0xAD, 0xDC, 0x30],
+                     [0xFD, 0xE7, 0x25]], dtype=float)
+METHOD_COLORS = {"no clipping": C.OKABE_ITO[3], "clip by norm": C.OKABE_ITO[0],
+                 "clip by value": C.OKABE_ITO[2], "clipped": C.OKABE_ITO[0]}
+METHOD_DASH = {"no clipping": [1, 0], "clip by norm": [6, 3], "clip by value": [2, 2]}
+MAP_HEIGHT = 400
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    """A minimal RGB PNG (8 bit, no filter) of an (h, w, 3) uint8 array."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[r].tobytes() for r in range(h))
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+def log_domain(values, floor_ratio: float = 1e-8) -> tuple[float, float]:
+    """A log colour domain: from the 1st percentile (at least max * floor_ratio) to the max."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return 1e-12, 1.0
+    hi = float(v.max())
+    lo = max(float(np.percentile(v, 1)), hi * floor_ratio)
+    return (lo, hi) if hi > lo else (hi / 10, hi)
+
+
+def _image_url(values: np.ndarray, domain) -> str:
+    lo, hi = np.log10(domain[0]), np.log10(domain[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (np.log10(np.where(np.isfinite(values) & (values > 0), values, domain[0])) - lo) / (hi - lo)
+    t = np.clip(np.nan_to_num(t, nan=0.0), 0, 1) * (len(_VIRIDIS) - 1)
+    i = np.minimum(t.astype(int), len(_VIRIDIS) - 2)
+    f = (t - i)[..., None]
+    rgb = (_VIRIDIS[i] * (1 - f) + _VIRIDIS[i + 1] * f).round().astype(np.uint8)
+    return "data:image/png;base64," + base64.b64encode(_png(rgb)).decode()
+
+
+def _scales(w_range, b_range):
+    return (alt.Scale(domain=list(w_range), nice=False, zero=False),
+            alt.Scale(domain=list(b_range), nice=False, zero=False))
+
+
+def _axes(w_range, b_range):
+    sw, sb = _scales(w_range, b_range)
+    return alt.X("w:Q", title="recurrent weight w", scale=sw), alt.Y("b:Q", title="bias b", scale=sb)
+
+
+def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *, w_range, b_range,
+            title: str, coarse: int = 30, select: str | None = None) -> alt.LayerChart:
+    """The map of ``field`` (rows as :func:`core.cliffs.cliff_map` orders them) as an image on a
+    log colour scale, with a legend, and a coarse invisible grid for tooltips and clicks (a point
+    selection named ``select`` holding the clicked cell's w and b)."""
+    x, y = _axes(w_range, b_range)
+    sw, sb = _scales(w_range, b_range)
+    img = pd.DataFrame({"w": [w_range[0]], "w2": [w_range[1]], "b": [b_range[1]], "b2": [b_range[0]],
+                        "url": [_image_url(grid[field].to_numpy().reshape(n, n), domain)]})
+    image = alt.Chart(img).mark_image(aspect=False, smooth=False).encode(
+        x=x, x2="w2:Q", y=y, y2="b2:Q", url="url:N")
+    scale = alt.Scale(type="log", domain=list(domain), scheme="viridis", clamp=True)
+    legend = alt.Chart(pd.DataFrame({"w": list(w_range), "b": list(b_range), "v": list(domain)})
+                       ).mark_point(opacity=0).encode(
+        x="w:Q", y="b:Q", color=alt.Color("v:Q", scale=scale, title=legend_title,
+                                          legend=alt.Legend(orient="right", gradientLength=240)))
+    k = max(1, n // coarse)
+    i = np.arange(n // k)
+    rows, cols = np.meshgrid(i * k + k // 2, i * k + k // 2, indexing="ij")
+    cells = grid.iloc[(rows * n + cols).ravel()].reset_index(drop=True)
+    pw, pb = (w_range[1] - w_range[0]) / n, (b_range[1] - b_range[0]) / n
+    cells = pd.DataFrame({
+        "w": cells["w"].round(3), "b": cells["b"].round(3),
+        "loss": cells["loss"].map(_sig4), "grad_norm": cells["grad_norm"].map(_sig4),
+        "w_lo": (w_range[0] + cols.ravel() // k * k * pw).round(4),
+        "w_hi": (w_range[0] + (cols.ravel() // k + 1) * k * pw).round(4),
+        "b_hi": (b_range[1] - rows.ravel() // k * k * pb).round(4),
+        "b_lo": (b_range[1] - (rows.ravel() // k + 1) * k * pb).round(4)})
+    hover = alt.Chart(cells).mark_rect(opacity=0, cursor="pointer").encode(
+        x=alt.X("w_lo:Q", scale=sw), x2="w_hi:Q", y=alt.Y("b_lo:Q", scale=sb), y2="b_hi:Q",
+        tooltip=[alt.Tooltip("w:Q", title="w"), alt.Tooltip("b:Q", title="b"),
+                 alt.Tooltip("loss:Q", title="loss L", format=".3g"),
+                 alt.Tooltip("grad_norm:Q", title="‖∇L‖", format=".3g")])
+    if select:
+        hover = hover.add_params(alt.selection_point(name=select, fields=["w", "b"], on="click",
+                                                     clear=False, toggle=False))
+    return alt.layer(image, legend, hover, title=title, height=MAP_HEIGHT).resolve_scale(color="independent")
+
+
+def _sig4(v: float) -> float:
+    return float(f"{v:.4g}") if np.isfinite(v) else 0.0
+
+
+def _method_enc(methods: Sequence[str]) -> dict:
+    """Colour and dash per method, fixed across pages' modes, with line symbols in the legend."""
+    legend = alt.Legend(orient="top", title=None, symbolType="stroke", labelLimit=320)
+    dom = list(methods)
+    return {"color": alt.Color("method:N", legend=legend, scale=alt.Scale(
+                domain=dom, range=[METHOD_COLORS[m] for m in methods])),
+            "strokeDash": alt.StrokeDash("method:N", legend=legend, scale=alt.Scale(
+                domain=dom, range=[METHOD_DASH[m] for m in methods]))}
+
+
+def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_range, b_range,
+          wall: pd.DataFrame | None = None) -> alt.LayerChart:
+    """Optimizer paths over the map (colour and dash per method), the start, and a cross where a
+    run left the map, labelled with the step and where it went."""
+    x, y = _axes(w_range, b_range)
+    enc = _method_enc(methods)
+    data = C.finite(path, ["w", "b"])
+    layers = []
+    if wall is not None and len(wall):
+        layers.append(alt.Chart(wall).mark_line(color="white", strokeDash=[3, 3], strokeWidth=1.5,
+                                                opacity=0.9, clip=True).encode(x=x, y=y))
+    layers.append(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2.2,
+                                            clip=True).encode(
+        x=x, y=y, order="step:Q", tooltip=["method:N", "step:Q", alt.Tooltip("w:Q", format=".4g"),
+                                           alt.Tooltip("b:Q", format=".4g")], **enc))
+    start = data.groupby("method").head(1).head(1)
+    base = alt.Chart(start.assign(label="start")).encode(x=x, y=y)
+    layers += [base.mark_point(shape="diamond", size=200, filled=True, color="white", stroke="black",
+                               strokeWidth=1.5),
+               base.mark_text(align="left", dx=9, dy=-9, fontSize=13, fontWeight="bold",
+                              color="white").encode(text="label:N")]
+    if len(exits):
+        ex = exits.assign(label=[f"left at step {s} → ({a:.3g}, {c:.3g})" for s, a, c in
+                                 zip(exits["step"], exits["w_to"], exits["b_to"])])
+        right = ex["w"] > w_range[0] + 0.6 * (w_range[1] - w_range[0])
+        eb = alt.Chart(ex).encode(x=x, y=y)
+        layers += [eb.mark_point(shape="cross", size=260, filled=True, color="white", stroke="black",
+                                 strokeWidth=1, clip=False),
+                   eb.mark_text(dy=18, fontSize=13, fontWeight="bold", color="white",
+                                align="right" if right.all() else "left").encode(text="label:N")]
+    return alt.layer(*layers)
+
+
+def per_step(hist: pd.DataFrame, field: str, methods: Sequence[str], *, y_title: str, title: str,
+             log_y: bool = True, mark_clipped: bool = False, y_format: str | None = None
+             ) -> alt.LayerChart:
+    """One line per method of ``field`` against the step; clipped steps as filled triangles."""
+    colors = [METHOD_COLORS[m] for m in methods]
+    data = C.finite(hist, ["step", field])
+    if log_y:
+        data = data[data[field] > 0]
+    ys = alt.Y(f"{field}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined,
+               axis=alt.Axis(format=y_format) if y_format else alt.Undefined)
+    line = alt.Chart(data, title=title, height=C.HEIGHT).mark_line(strokeWidth=2.2, clip=True).encode(
+        x=alt.X("step:Q", title="step k"), y=ys,
+        tooltip=["method:N", "step:Q", alt.Tooltip(f"{field}:Q", format=".4g")],
+        **_method_enc(methods))
+    if not mark_clipped:
+        return line
+    clip = data[data["clipped"]].assign(mark="clipped step")
+    tri = alt.Chart(clip).mark_point(shape="triangle-down", size=60, filled=True, clip=True).encode(
+        x="step:Q", y=ys, color=alt.Color("method:N", legend=None,
+                                          scale=alt.Scale(domain=list(methods), range=colors)),
+        shape=alt.Shape("mark:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=["clipped step"], range=["triangle-down"])))
+    return alt.layer(line, tri)
+
+
+def derivatives(table: pd.DataFrame) -> alt.LayerChart:
+    """Closed forms as lines and the recursion as open circles (columns T, quantity, source,
+    value), log-log."""
+    quantities = list(dict.fromkeys(table["quantity"]))
+    data = C.finite(table, ["T", "value"])
+    data = data[data["value"] > 0]
+    closed = data[data["source"] == "closed form"]
+    rec = data[data["source"] == "recursion"].assign(source="recursion (measured)")
+    x = alt.X("T:Q", title="depth T (log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("value:Q", title="derivative at w = 1.1 (log scale)", scale=alt.Scale(type="log"),
+              axis=alt.Axis(format=".0e"))
+    tip = ["quantity:N", "source:N", "T:Q", alt.Tooltip("value:Q", format=".4g")]
+    line = alt.Chart(closed, title="Linear case: slope and curvature of x_T", height=C.HEIGHT).mark_line(
+        strokeWidth=2.5, clip=True).encode(x=x, y=y, tooltip=tip,
+                                           **C.series_encoding("quantity", quantities))
+    dots = alt.Chart(rec).mark_point(size=36, color="#000000", opacity=0.7, clip=True).encode(
+        x=x, y=y, shape=alt.Shape("source:N", title=None, legend=alt.Legend(orient="top")), tooltip=tip)
+    return alt.layer(line, dots)
