@@ -84,7 +84,7 @@ def lines(df: pd.DataFrame, x: str, y: str, *, series: str | None = None,
                                    dash=dash is None))
     if dash:
         dd = list(dash_domain or dict.fromkeys(data[dash]))
-        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=None, legend=alt.Legend(orient="top"),
+        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=None, legend=alt.Legend(orient="bottom"),
                                            scale=alt.Scale(domain=dd, range=list(DASHES[: len(dd)])))
     line = dict(strokeWidth=2.5, clip=True)
     if points:

@@ -22,8 +22,7 @@ from ui.pages import BY_ID, PAGES, PageInfo
 APP_TITLE = "Optimization pathologies"
 # Static CSS for presenter view (no user text ever reaches it): larger type and charts.
 PRESENTER_CSS = """<style>
-[data-testid="stMainBlockContainer"] { zoom: 1.22; padding-top: 1rem; max-width: 100%; }
-[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.08rem; }
+[data-testid="stMainBlockContainer"] { zoom: 1.25; padding-top: 1rem; max-width: 100%; }
 </style>"""
 _run = threading.local()  # this script run's charts, for the page's export bundle
 
@@ -122,14 +121,16 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     def visible(name):
         return not shown or name in shown
 
+    # In presenter view the sidebar starts collapsed, so the shared knobs a scene uses join the
+    # page's own knobs in the row under the title.
+    in_sidebar = [] if present else list(info.shared)
     with st.sidebar:
         st.divider()
         values["present"] = K.render("shared", K.PRESENT)
-        if info.shared and any(visible(n) for n in info.shared):
+        if in_sidebar:
             st.markdown("**Shared knobs** (kept in the link and across pages)")
-            for name in info.shared:
-                if visible(name):
-                    values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
+            for name in in_sidebar:
+                values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
     for name, (lo, hi) in limits.items():  # clamp what is not drawn too
         if isinstance(values.get(name), (int, float)) and not isinstance(values[name], bool):
             values[name] = type(values[name])(min(max(values[name], lo), hi))
@@ -141,11 +142,12 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             st.markdown(f"{claim} *(book §{info.section})*")
     for n in notices:
         st.warning(n, icon=":material/link_off:")
-    row = [k for k in info.knobs if visible(k.name)]
+    row = [("shared", K.SHARED_BY_NAME[n]) for n in info.shared if present and visible(n)]
+    row += [(info.id, k) for k in info.knobs if visible(k.name)]
     if row:
-        for col, knob in zip(st.columns(len(row)), row):
+        for col, (scope, knob) in zip(st.columns(len(row)), row):
             with col:
-                values[knob.name] = K.render(info.id, knob, limits.get(knob.name))
+                values[knob.name] = K.render(scope, knob, limits.get(knob.name))
     if info.id != "home":
         _exports_sidebar(info, params)
     return values
@@ -167,7 +169,7 @@ def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: 
     chart as SVG and PNG (rendered on the server only when asked for)."""
     st.altair_chart(chart, alt=description)
     getattr(_run, "entries", []).append(exports.Entry(name, chart, data))
-    left, right = st.columns([4, 1], vertical_alignment="center")
+    left, right = st.columns([3, 1], vertical_alignment="center")
     left.caption(caption)
     with right.popover("Export", icon=":material/download:", width="stretch"):
         st.download_button("Data (CSV)", exports.csv(data), file_name=f"{name}.csv",
