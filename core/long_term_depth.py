@@ -1,0 +1,184 @@
+"""Through depth (book 8.2.5, last point; 8.4): a shared W versus a fresh W per layer, and the
+activation and gradient variances of the usual initializations, measured on real random layers.
+
+The work is capped so the largest settings (n = 512, depth = 1000) stay interactive; every result
+says how many seeds it used and how it sampled.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from core.long_term import Recurrent
+from core.long_term_theory import SCHEMES, act, act_derivative, random_walk_step, weight_variance
+
+LN10 = np.log(10.0)
+NUM_SEEDS = 200
+MAX_NORMALS = 4e6  # random numbers drawn per ensemble (about 0.1 s)
+MAX_MACS = 2e8  # multiply-adds of the shared-W products (about 0.1 s)
+
+
+class Ensembles(NamedTuple):
+    """Log-norms of g after t layers, many seeds, W with iid N(0, rho^2/n) entries.
+
+    bands: columns ensemble ('shared W' | 'fresh W per layer'), step, q10, q50, q90 (log10).
+    paths: columns ensemble, seed, step, log10: a few individual seeds, downsampled.
+    final_fresh, final_shared: log10 ||g_depth|| / ||g_0|| per seed.
+    fresh_method: 'matrices' (each layer's W drawn in full) or 'chi2' (||W_l u||^2 drawn as
+        rho^2 chi^2_n / n: exact in distribution for any unit u, by rotation invariance).
+    """
+
+    bands: pd.DataFrame
+    paths: pd.DataFrame
+    final_fresh: np.ndarray
+    final_shared: np.ndarray
+    fresh_method: str
+
+
+def _steps_kept(depth: int, max_points: int) -> np.ndarray:
+    k = max(1, int(np.ceil((depth + 1) / max_points)))
+    return np.unique(np.append(np.arange(0, depth + 1, k), depth))
+
+
+def shared_vs_fresh(dim: int = 10, rho: float = 1.0, depth: int = 50, seed: int = 0,
+                    num_seeds: int = NUM_SEEDS, method: str = "auto") -> Ensembles:
+    """ln ||W^T ... W^T g|| over depth for one W per seed (recurrent) and a fresh W per layer
+    (feedforward), both with Var W = rho^2/n (book 8.2.5; Sussillo 2014).
+
+    Fresh layers use full matrices when num_seeds n^2 depth <= MAX_NORMALS (or method='matrices'),
+    else the exact chi^2 shortcut (method='chi2'). The shared ensemble uses as many of num_seeds as
+    MAX_MACS and MAX_NORMALS allow, at least 4.
+    """
+    n, L, S = int(dim), int(depth), int(num_seeds)
+    rng = np.random.default_rng([int(seed), 3])
+    if method == "auto":
+        method = "matrices" if S * n * n * L <= MAX_NORMALS else "chi2"
+    fresh = np.zeros((S, L + 1))
+    if method == "matrices":
+        u = rng.standard_normal((S, n))
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        for t in range(1, L + 1):
+            u = np.einsum("sij,sj->si", rng.standard_normal((S, n, n)), u) * (rho / np.sqrt(n))
+            r = np.linalg.norm(u, axis=1)
+            u /= r[:, None]
+            fresh[:, t] = fresh[:, t - 1] + np.log(r)
+    else:
+        fresh[:, 1:] = np.cumsum(0.5 * np.log(rho**2 * rng.chisquare(n, (S, L)) / n), axis=1)
+    S_sh = int(max(4, min(S, MAX_MACS // (n * n * L), MAX_NORMALS // (n * n))))
+    W = rng.standard_normal((S_sh, n, n)) * (rho / np.sqrt(n))
+    WT = np.ascontiguousarray(np.swapaxes(W, 1, 2))
+    u = rng.standard_normal((S_sh, n, 1))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    shared = np.zeros((S_sh, L + 1))
+    for t in range(1, L + 1):
+        u = WT @ u
+        r = np.linalg.norm(u, axis=1)
+        u /= r[:, :, None]
+        shared[:, t] = shared[:, t - 1] + np.log(r[:, 0])
+    keep = _steps_kept(L, 300)
+    bands, paths = [], []
+    for name, x in (("shared W", shared / LN10), ("fresh W per layer", fresh / LN10)):
+        q = np.quantile(x[:, keep], [0.1, 0.5, 0.9], axis=0)
+        bands.append(pd.DataFrame({"ensemble": name, "step": keep, "q10": q[0], "q50": q[1],
+                                   "q90": q[2]}))
+        few = _steps_kept(L, 100)
+        for s in range(min(15, len(x))):
+            paths.append(pd.DataFrame({"ensemble": name, "seed": s, "step": few, "log10": x[s, few]}))
+    return Ensembles(pd.concat(bands, ignore_index=True), pd.concat(paths, ignore_index=True),
+                     fresh[:, -1] / LN10, shared[:, -1] / LN10, method)
+
+
+class Headline(NamedTuple):
+    """The page's headline numbers, all log10 of ||g after depth|| / ||g||.
+
+    shared: the page's W, no nonlinearity; shared_theory: depth log10 rho (exact for the scaled
+    orthogonal kind); fresh: median over the fresh-W seeds; fresh_theory: depth x the random-walk
+    mean step (the median of the normal approximation); nonlinear: the page's W through f.
+    """
+
+    shared: float
+    shared_theory: float
+    fresh: float
+    fresh_theory: float
+    nonlinear: float
+    num_seeds: int
+
+
+def headline(rec: Recurrent, ens: Ensembles, dim: int, rho: float, depth: int) -> Headline:
+    """Collect the headline numbers of :func:`core.long_term.recurrent_products` and
+    :func:`shared_vs_fresh` run with the same dim, rho, depth."""
+    p = rec.path
+    return Headline(float(p["log10_linear"].iloc[-1]), int(depth) * float(np.log10(rec.rho)),
+                    float(np.median(ens.final_fresh)), int(depth) * random_walk_step(dim, rho)[0] / LN10,
+                    float(p["log10_nonlinear"].iloc[-1]), len(ens.final_fresh))
+
+
+class InitStudy(NamedTuple):
+    """Measured variances per layer for each of theory.SCHEMES on one random deep net.
+
+    data: columns scheme, layer, direction ('forward' E a_l^2 for l = 1..depth, 'backward'
+        E (dL/dh_l)^2 for l = 0..depth), log10 (measured).
+    width, batch: the network measured (width = min(dim, cap) to bound the work).
+    dead: labels of schemes whose signal became exactly 0 (a layer with every ReLU off).
+    """
+
+    data: pd.DataFrame
+    width: int
+    batch: int
+    dead: tuple[str, ...]
+
+
+def initialization_study(dim: int = 10, depth: int = 50, seed: int = 0, batch: int = 32) -> InitStudy:
+    """Push a batch x ~ N(0, I) through ``depth`` square layers a_l = h_{l-1} W_l, h_l = f(a_l)
+    with the same Gaussian draws G_l scaled by each scheme's sqrt(n Var W), then backpropagate a
+    top gradient e ~ N(0, I). Log scales are tracked separately (the forward pass is rescaled for
+    the homogeneous linear and ReLU layers, the backward pass always), so nothing underflows.
+    The width is min(dim, 64, sqrt(2e6 / depth)) to cap the work."""
+    L = int(depth)
+    w = int(max(2, min(int(dim), 64, int(np.sqrt(2e6 / L)))))
+    C = len(SCHEMES)
+    gain = np.array([np.sqrt(w * weight_variance(s.rule, w, w)) for s in SCHEMES])[:, None, None]
+    homogeneous = np.array([s.activation != "tanh" for s in SCHEMES])
+    seeds = np.random.SeedSequence([int(seed), 4]).spawn(L + 2)
+
+    def G(layer):  # the layer's Gaussian draw, regenerated in the backward pass (no storage)
+        return np.random.default_rng(seeds[layer]).standard_normal((w, w)) / np.sqrt(w)
+
+    h = np.broadcast_to(np.random.default_rng(seeds[0]).standard_normal((int(batch), w)),
+                        (C, int(batch), w)).copy()
+    fwd = np.zeros((C, L))
+    deriv = np.empty((L, C, int(batch), w), dtype=np.float32)
+    scale = np.zeros(C)
+    with np.errstate(under="ignore", divide="ignore"):
+        for i in range(L):
+            a = (h @ G(i + 1)) * gain
+            fwd[:, i] = np.log(np.mean(a * a, axis=(1, 2))) + 2 * scale
+            deriv[i] = np.stack([act_derivative(s.activation, a[c]) for c, s in enumerate(SCHEMES)])
+            h = np.stack([act(s.activation, a[c]) for c, s in enumerate(SCHEMES)])
+            r = np.sqrt(np.mean(h * h, axis=(1, 2)))
+            r = np.where(homogeneous & (r > 0), r, 1.0)
+            h /= r[:, None, None]
+            scale += np.log(r)
+        delta = np.broadcast_to(np.random.default_rng(seeds[L + 1]).standard_normal((int(batch), w)),
+                                (C, int(batch), w)).copy()
+        bwd = np.zeros((C, L + 1))
+        scale = np.zeros(C)
+        for i in range(L, 0, -1):
+            bwd[:, i] = np.log(np.mean(delta * delta, axis=(1, 2))) + 2 * scale
+            delta = ((delta * deriv[i - 1]) @ G(i).T) * gain
+            r = np.sqrt(np.mean(delta * delta, axis=(1, 2)))
+            r = np.where(r > 0, r, 1.0)
+            delta /= r[:, None, None]
+            scale += np.log(r)
+        bwd[:, 0] = np.log(np.mean(delta * delta, axis=(1, 2))) + 2 * scale
+    rows = []
+    for c, s in enumerate(SCHEMES):
+        rows.append(pd.DataFrame({"scheme": s.label, "layer": np.arange(1, L + 1),
+                                  "direction": "forward", "log10": fwd[c] / LN10}))
+        rows.append(pd.DataFrame({"scheme": s.label, "layer": np.arange(L + 1),
+                                  "direction": "backward", "log10": bwd[c] / LN10}))
+    dead = tuple(s.label for c, s in enumerate(SCHEMES) if np.isneginf(fwd[c]).any())
+    return InitStudy(pd.concat(rows, ignore_index=True), w, int(batch), dead)

@@ -1,0 +1,168 @@
+"""Long-term dependencies (book 8.2.5, eq 8.11): vanishing and exploding gradients through time."""
+
+import streamlit as st
+
+from core import long_term as lt
+from core import long_term_depth as ld
+from core import long_term_theory as th
+from ui import charts as C
+from ui import charts_long_term as CL
+from ui.frame import cached, frame, metrics, show_chart
+
+k = frame("long_term", claim=(
+    "A recurrent network applies the same matrix W at every time step, so after t steps the "
+    "gradient has been multiplied by Wᵗ = V diag(λ)ᵗ V⁻¹: eigenvalues with |λ| < 1 vanish and "
+    "those with |λ| > 1 explode. Feedforward networks use a different W at each layer, so even "
+    "very deep ones can largely avoid the problem."))
+st.latex(r"W^t = V\,\mathrm{diag}(\lambda)^t\,V^{-1}\ \ (8.11),\qquad "
+         r"\Big\|\prod_{s=1}^{t} W^\top \mathrm{diag}\,f'(a_s)\;g\Big\| \le (\sigma_1\gamma)^t\,\|g\|,"
+         r"\quad \gamma=\max|f'|")
+T, act, rho = k["depth"], k["activation"], k["rho"]
+rec = cached(lt.recurrent_products)(k["matrix"], k["dim"], rho, T, act, k["seed"])
+ens = cached(ld.shared_vs_fresh)(k["dim"], rho, T, k["seed"])
+h = ld.headline(rec, ens, k["dim"], rho, T)
+items = [
+    ("Spectral radius", f"{rec.rho:.4g}", "ρ = max|λᵢ| of W (exact: W is built from its Schur form)"),
+    ("Largest singular value", f"{rec.sigma_max:.4g}", "σ₁ = max ‖Wu‖ over unit u: equal to ρ for "
+     "the orthogonal and symmetric kinds, far above it for the non-normal kind"),
+    ("Gradient norm ratio after depth (shared W)", CL.sci10(h.shared), f"‖(Wᵀ)ᵀg‖/‖g‖ after T = {T} "
+     f"steps, no nonlinearity. ρᵀ = {CL.sci10(h.shared_theory)} (equal for the orthogonal kind)"),
+    ("Gradient norm ratio after depth (fresh W per layer)", CL.sci10(h.fresh), f"Median over "
+     f"{h.num_seeds} seeds with a new W ~ N(0, ρ²/n) at each of the {T} layers; random-walk "
+     f"theory {CL.sci10(h.fresh_theory)}"),
+]
+if act != "linear":
+    items.append((f"Gradient norm ratio after depth (through {act})", CL.sci10(h.nonlinear),
+                  f"The same g backpropagated through {T} steps of h = {act}(Wh + x), x ~ N(0, I)"))
+metrics(items)
+p = rec.path
+
+st.subheader("1 · Repeated multiplication by one W")
+left, right = st.columns(2)
+with left:
+    ch = CL.log_norm(p, {"log10_linear": "measured ‖(Wᵀ)ᵗg‖/‖g‖"}, th.rate_lines(rec, T, False),
+                     eigen=th.eigen_lines(rec.eig, T), y_title="log₁₀ ‖(Wᵀ)ᵗg‖ / ‖g‖",
+                     title=f"{k['matrix'].capitalize()} W, ρ = {rho:.2f}: the backpropagated norm")
+    show_chart(C.finish(ch), p, "norm_over_steps", "Grey: |λᵢ|ᵗ for each eigenvalue. The "
+               "measured norm ends parallel to ρᵗ; a non-normal W first climbs toward σ₁ᵗ even "
+               "when ρ < 1.", "log10 norm of the product against steps")
+with right:
+    show_chart(C.finish(CL.eigen_plane(rec.eig, rec.rho)), rec.eig, "eigenvalues",
+               "Dots outside the unit circle explode, inside vanish. The non-normal kind hides a "
+               f"σ₁ = {rec.sigma_max:.3g} that no eigenvalue shows.", "Eigenvalues in the complex plane")
+left, right = st.columns(2)
+with left:
+    if rec.kind == "orthogonal":
+        st.info("All |λ| = ρ for the scaled orthogonal kind: no eigenvalue dominates, so there is "
+                "no direction for the power method to find. Pick symmetric or non-normal.",
+                icon=":material/info:")
+    else:
+        bound = th.alignment_bound(p["sin_theta"].iloc[0], rec.lam_ratio, p["step"])
+        show_chart(C.finish(CL.alignment(p, bound)), p, "alignment", f"|λ₂/λ₁| = "
+                   f"{rec.lam_ratio:.3g}: symmetric W stays under the bound; non-normal W reaches "
+                   "the same slope only after its transient.", "Angle to the leading eigenvector")
+with right:
+    ch = CL.step_factor(p, {"gain_linear": "‖Wᵀu‖ at step t"}, {f"σ₁ = {rec.sigma_max:.3g}":
+                        rec.sigma_max, f"ρ = {rec.rho:.3g}": rec.rho}, "What each step multiplies by")
+    show_chart(C.finish(ch), p, "step_factor", "Never above σ₁; the long-run factor is ρ. Steps "
+               "above 1 are growth even when ρ < 1.", "Per-step factor against steps")
+
+st.subheader("2 · Through a nonlinearity")
+st.markdown(f"The recurrence h = f(Wh + x) with random inputs x ~ N(0, I); backpropagation "
+            f"multiplies by Wᵀdiag f′(a) each step. |f′| ≤ γ = {rec.gamma:g}. **Load the "
+            "counterexample:** Matrix kind = non-normal, Nonlinearity = tanh, ρ = 0.50, n = 50.")
+trap = th.eigenvalue_trap(rec)
+if act == "linear":
+    st.info("Nonlinearity is linear, so this part would repeat part 1: pick tanh or sigmoid above.",
+            icon=":material/info:")
+elif trap.sigma_gamma < 1:
+    st.success(f"σ₁γ = {trap.sigma_gamma:.3g} < 1: vanishing is guaranteed, ‖gₜ‖ ≤ (σ₁γ)ᵗ‖g‖.")
+elif trap.rho_gamma < 1 and trap.grew:
+    st.warning(f"The eigenvalue rule fails: ργ = {trap.rho_gamma:.3g} < 1, yet the gradient grew "
+               f"×{CL.sci10(trap.final)} in {T} steps. σ₁γ = {trap.sigma_gamma:.3g} ≥ 1, so the "
+               "singular-value rule promised nothing.", icon=":material/report:")
+elif trap.rho_gamma < 1 and trap.excess > 0.3:
+    st.info(f"(ργ)ᵗ is no bound: at step {trap.at_step} the product is ×{CL.sci10(trap.excess)} "
+            "above it.", icon=":material/info:")
+if act != "linear":
+    left, right = st.columns(2)
+    with left:
+        ch = CL.log_norm(p, {"log10_nonlinear": f"through {act}", "log10_linear": "linear (part 1)"},
+                         th.rate_lines(rec, T), y_title="log₁₀ ‖gₜ‖ / ‖g‖",
+                         title="Backpropagated Jacobian product against the two rules")
+        show_chart(C.finish(ch), p, "nonlinear_norm", "The measured curve never rises above "
+                   "(σ₁γ)ᵗ. It can rise far above (ργ)ᵗ: the eigenvalue version is false.",
+                   "log10 norm through the nonlinearity")
+    with right:
+        ch = CL.step_factor(p, {"gain_nonlinear": f"‖Wᵀdiag f′ u‖ ({act})"},
+                            {f"σ₁γ = {trap.sigma_gamma:.3g}": trap.sigma_gamma,
+                             f"ργ = {trap.rho_gamma:.3g}": trap.rho_gamma}, "Factor of each step through f")
+        show_chart(C.finish(ch), p, "nonlinear_step_factor", "Every step stays under σ₁γ; steps "
+                   "above ργ show why the eigenvalue rule is not a bound.", "Per-step factor through f")
+
+st.subheader("3 · Shared W versus a fresh W per layer (linear)")
+how = ("each layer's W drawn in full" if ens.fresh_method == "matrices" else
+       "‖W u‖² drawn as ρ²χ²ₙ/n, exact by rotation invariance, because full matrices would be too slow")
+st.markdown(f"Both ensembles draw W ~ N(0, ρ²/n) (ρ = 1 is the 1/n initialization): "
+            f"{len(ens.final_shared)} seeds reuse one W at every step; {len(ens.final_fresh)} seeds "
+            f"draw a fresh W per layer ({how}).")
+left, right = st.columns(2)
+with left:
+    band = th.random_walk_band(k["dim"], rho, ens.bands["step"].drop_duplicates())
+    ch = CL.ensembles(ens.bands, band, th.power_line(rho, T, "ρᵗ"))
+    show_chart(C.finish(ch), ens.bands, "shared_vs_fresh", "Shaded: 10–90% of seeds. The "
+               "shared band widens like t (each seed its own |λmax|ᵗ); the fresh band like √t.",
+               "Quantiles of log10 norm over depth, shared and fresh W")
+with right:
+    show_chart(C.finish(CL.sample_paths(ens.paths)), ens.paths, "seed_paths", "Each shared-W "
+               "seed is a straight line with its own slope ln|λmax|; fresh-W seeds wander around "
+               "one slope, ½(ψ(n/2) − ln(n/2)) + ln ρ per layer.", "Individual seeds")
+
+st.subheader("4 · Initialization: variance through depth")
+ini = cached(ld.initialization_study)(k["dim"], T, k["seed"])
+theory = th.initialization_theory(ini.width, T)
+st.markdown(f"A deep net of width {ini.width} (n capped at 64 and by depth, for speed), batch "
+            f"{ini.batch}, one Gaussian draw per layer shared by the four schemes.")
+if ini.dead:
+    st.info(f"Dead network: in {', '.join(ini.dead)} every unit of a layer was off for every "
+            "input, so the signal is exactly 0 from there on (its line stops).", icon=":material/info:")
+labels = [s.label for s in th.SCHEMES]
+left, right = st.columns(2)
+with left:
+    ch = CL.init_chart(ini.data, theory, "forward", labels, y_title="log₁₀ E aₗ²",
+                       title="Forward: pre-activation variance")
+    show_chart(C.finish(ch), ini.data, "init_forward", "1/n with ReLU halves per layer "
+               "(2⁻²⁹ after 30); He's 2/n keeps it. One finite net drifts below the infinite-width "
+               "theory by about depth/width.", "Forward variance per layer")
+with right:
+    ch = CL.init_chart(ini.data, theory, "backward", labels, y_title="log₁₀ E (∂L/∂hₗ)²",
+                       title="Backward: gradient variance")
+    show_chart(C.finish(ch), ini.data, "init_backward", "The same factors, read from the top "
+               "layer down: the gradient reaching layer 0 is what vanishes or explodes.",
+               "Backward variance per layer")
+
+with st.expander("The math"):
+    st.markdown("**Eq 8.11.** With W = V diag(λ) V⁻¹, a gradient g becomes Σᵢ cᵢ λᵢᵗ vᵢ: the "
+                "largest |λ| wins (power method), at rate |λ₂/λ₁|ᵗ. For a normal W (orthogonal, "
+                "symmetric) ‖Wᵗ‖ = ρᵗ. For a non-normal W only ‖Wᵗ‖ ≤ σ₁ᵗ holds, and ‖Wᵗ‖^(1/t) → ρ "
+                "slowly, after a transient that can be large.")
+    st.markdown("**The nonlinear bound** (Pascanu et al. 2013). Each backward step is Wᵀ diag f′(a), "
+                "whose norm is at most σ₁γ, so σ₁γ < 1 forces vanishing. The eigenvalue version is "
+                "false: for W = a·uvᵀ with u = (1, 1)/√2, v = (1, −1)/√2 (nilpotent, every λ = 0) "
+                "and f′ = (d₁, d₂), the product grows like (a|d₁ − d₂|/2)ᵗ, e.g. 1.35ᵗ at a = 3.")
+    st.latex(r"\ln\frac{\|W u\|}{\|u\|} \sim \tfrac12\ln\frac{\rho^2\chi^2_n}{n}:\quad "
+             r"\mathbb E = \ln\rho + \tfrac12\Big(\psi\big(\tfrac n2\big) - \ln\tfrac n2\Big),\quad "
+             r"\mathrm{Var} = \tfrac14\,\psi'\big(\tfrac n2\big)")
+    st.markdown("Fresh layers add independent steps: a random walk whose mean grows like t and "
+                "spread like √t. A shared W instead locks every step to the same matrix: the "
+                "log-norm grows like t·ln|λmax(W)|, a different slope for every draw. Initialization "
+                "(book 8.4): n·Var(W) = 1 keeps linear layers' variance, ReLU needs 2 (He), Glorot "
+                "uses 2/(n_in + n_out).")
+with st.expander("Sources"):
+    st.markdown("- Goodfellow, Bengio & Courville, *Deep Learning*, §8.2.5 (eq 8.11), §8.4, §10.7.\n"
+                "- R. Pascanu, T. Mikolov, Y. Bengio, *On the difficulty of training recurrent "
+                "neural networks*, ICML 2013.\n"
+                "- D. Sussillo, L. F. Abbott, *Random walk initialization for training very deep "
+                "feedforward networks*, arXiv:1412.6558, 2014.\n"
+                "- X. Glorot, Y. Bengio, 2010; K. He et al., 2015 (initialization variances).\n"
+                "- L. N. Trefethen, M. Embree, *Spectra and Pseudospectra*, 2005 (non-normal transients).")
