@@ -19,8 +19,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from core import minibatch_theory as mt
 from core.ill_conditioning import spectrum
-from core.minibatch_theory import NOISE, b_simple, match_batch, newton_amplification, relative_error
 
 BATCH_GRID = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000)
 
@@ -45,7 +45,7 @@ def problem_size(dim: int) -> tuple[int, int]:
     return m, int(np.clip(np.ceil(400 / dim), 3, 40))
 
 
-def make_data(m: int, dim: int, kappa: float, seed: int = 0, noise: float = NOISE) -> Data:
+def make_data(m: int, dim: int, kappa: float, seed: int = 0, noise: float = mt.NOISE) -> Data:
     """Draw the least-squares data set (stream 0 of ``seed``; rows are i.i.d., so their stored
     order is itself a uniformly random order of the data set)."""
     rng = np.random.default_rng([seed, 0])
@@ -165,17 +165,17 @@ def batch_size_study(dim: int = 10, kappa: float = 10.0, seed: int = 0,
     for k, name in enumerate(("gradient", "newton")):
         rows.append(pd.DataFrame({
             "batch": batches, "quantity": name, "measured": measured[:, k],
-            "theory": relative_error(rel_var[k], batches, m),
+            "theory": mt.relative_error(rel_var[k], batches, m),
             "bound": kappa * measured[:, 0] if k else np.nan,
             "draws": [s.shape[1] for s in sq]}))
     curves = pd.concat(rows, ignore_index=True)
     i100 = batches.index(100)
     target = float(measured[i100, 0])
     return BatchStudy(curves, m, R, float(lam[-1] / lam[0]), float(rel_var[0]),
-                      b_simple(lam, w0, data.w_star, data.noise), float(rel_var[1] / rel_var[0]),
-                      newton_amplification(lam, w0, data.w_star, data.noise), target,
+                      mt.b_simple(lam, w0, data.w_star, data.noise), float(rel_var[1] / rel_var[0]),
+                      mt.newton_amplification(lam, w0, data.w_star, data.noise), target,
                       crossing(batches, measured[:, 1], target),
-                      match_batch(float(rel_var[1]), float(relative_error(rel_var[0], 100, m)), m))
+                      mt.match_batch(float(rel_var[1]), float(mt.relative_error(rel_var[0], 100, m)), m))
 
 
 def match_against_kappa(dim: int = 10, seed: int = 0, kappas=None, reference: int = 100
@@ -185,8 +185,15 @@ def match_against_kappa(dim: int = 10, seed: int = 0, kappas=None, reference: in
     from the closed form at w = 0 with the page's w*, 'worst case' = reference * kappa^2), batch."""
     kappas = np.geomspace(1.0, 1e4, 41) if kappas is None else np.asarray(kappas, dtype=float)
     w_star = make_data(1, dim, 1.0, seed).w_star
-    this = [reference * newton_amplification(spectrum(k, dim), np.zeros(dim), w_star)
+    this = [reference * mt.newton_amplification(spectrum(k, dim), np.zeros(dim), w_star)
             for k in kappas]
     return pd.DataFrame({"kappa": np.tile(kappas, 2),
                          "case": ["this problem"] * len(kappas) + ["worst case κ²"] * len(kappas),
                          "batch": np.concatenate([this, reference * kappas**2])})
+
+
+def learning_rate_limits(dim: int = 10, kappa: float = 10.0, seed: int = 0) -> pd.DataFrame:
+    """Stability limit and best step against batch size at w = 0 for the page's problem
+    (:func:`core.minibatch_theory.step_curves`): columns batch, curve, learning_rate."""
+    data = make_data(1, dim, kappa, seed)
+    return mt.step_curves(data.lam, np.zeros(dim), data.w_star, BATCH_GRID)

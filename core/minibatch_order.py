@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-TAU, SIGMA, PATIENT, M_ORDER, REPS = 1.0, 3.0, 500, 20_000, 100
+TAU, SIGMA, PATIENT, M_ORDER, REPS = 1.0, 3.0, 500, 20_000, 50
 GRID = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000)
 
 

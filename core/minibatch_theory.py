@@ -8,6 +8,7 @@ the page's problem (:mod:`core.minibatch`). They serve as chart overlays and as 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 NOISE = 1.0  # label noise sigma
 
@@ -96,3 +97,17 @@ def stability_limit(lam, batch: float) -> float:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if stable(mid) else (lo, mid)
     return lo
+
+
+def step_curves(lam, w, w_star, batches, noise: float = NOISE):
+    """Learning rates against batch size at the point w, as a tidy DataFrame (columns batch, curve,
+    learning_rate): 'stability limit' (:func:`stability_limit`) and 'best step' eps_opt(B) =
+    eps_max / (1 + B_noise / B) with eps_max = |G|^2 / G^T H G, which minimizes the expected loss
+    after one step on a quadratic (McCandlish et al. 2018, eq 2.6)."""
+    b = np.asarray(batches, dtype=float)
+    mo = noise_moments(lam, w, w_star, noise)
+    best = _ratio(mo["G2"], mo["GHG"]) / (1.0 + b_noise(lam, w, w_star, noise) / b)
+    limit = np.array([stability_limit(lam, x) for x in b])
+    return pd.DataFrame({"batch": np.concatenate([b, b]),
+                         "curve": ["stability limit"] * len(b) + ["best step ε_opt(B)"] * len(b),
+                         "learning_rate": np.concatenate([limit, best])})
