@@ -49,7 +49,7 @@ class Restarts(NamedTuple):
     final: one row per restart: restart, cost, grad_norm, diverged_at (-1: never), outcome.
     history: restart, step, cost, grad_norm, outcome (recorded every RECORD_EVERY steps).
     twins: step, start ('identical start' | 'random start'), unit ('unit 1' | 'unit 2'),
-        weight (the first incoming weight of that layer-1 unit).
+        weight (the first incoming weight of that layer-1 unit; NaN if that net diverged).
     twin_gap: {start: max |difference| between the two units' parameters after training}.
     theta0, theta: (R, P) initial and final parameters in core.mlp's flat layout; sizes.
     best: the index of the lowest final cost; best_cost; reached: fraction within TOL of it.
@@ -89,6 +89,7 @@ def restarts(width: int = 4, depth: int = 3, activation: str = "tanh", learning_
                             "cost": t.cost[:, :R].ravel(), "grad_norm": t.grad_norm[:, :R].ravel(),
                             "outcome": np.tile(out, K)})
     w = t.watched[:, :, 0, :2]  # (K, 2 nets, 2 units): first incoming weight of units 1, 2
+    w[:, t.diverged_at[[0, R]] >= 0] = np.nan  # a diverged net's weights are not shown
     twins = pd.concat([pd.DataFrame({"step": t.steps, "start": start, "unit": f"unit {u + 1}",
                                      "weight": w[:, n, u]})
                        for n, start in ((1, "identical start"), (0, "random start"))
@@ -104,18 +105,17 @@ def restarts(width: int = 4, depth: int = 3, activation: str = "tanh", learning_
 def width_sweep(depth: int = 3, activation: str = "tanh", learning_rate: float = 0.15,
                 seed: int = 0, num_restarts: int = 20, widths=range(2, 9),
                 num_steps: int = NUM_STEPS) -> pd.DataFrame:
-    """Final costs of ``num_restarts`` restarts at every width, trained as one zero-padded batch
-    (see :func:`init_layers`); restart r at width n is restart r of :func:`restarts`.
-
-    Columns width, restart, cost (NaN if diverged), outcome against the lowest cost at any width.
-    """
+    """Final costs of ``num_restarts`` restarts at every width (one batch per width: padding the
+    narrow nets into one wide batch costs more than it saves). Restart r at width n is restart r
+    of :func:`restarts`. Columns width, restart, cost (NaN if diverged), outcome against the lowest
+    cost at any width."""
     X, y = lt.parity_task()
-    widths = list(widths)
-    parts = [lt.init_layers(lt.layer_sizes(n, depth), seed, num_restarts, pad_to=max(widths)) for n in widths]
-    batch = [(np.concatenate([p[l][0] for p in parts]), np.concatenate([p[l][1] for p in parts]))
-             for l in range(len(parts[0]))]
-    t = lt.gradient_descent(batch, X, y, activation, learning_rate, num_steps, record_every=num_steps)
-    cost = np.where(t.diverged_at >= 0, np.nan, t.cost[-1])
+    widths, costs = list(widths), []
+    for n in widths:
+        init = lt.init_layers(lt.layer_sizes(n, depth), seed, num_restarts)
+        t = lt.gradient_descent(init, X, y, activation, learning_rate, num_steps, record_every=num_steps)
+        costs.append(np.where(t.diverged_at >= 0, np.nan, t.cost[-1]))
+    cost = np.concatenate(costs)
     best = float(np.nanmin(cost)) if np.isfinite(cost).any() else np.nan
     return pd.DataFrame({"width": np.repeat(widths, num_restarts),
                          "restart": np.tile(np.arange(num_restarts), len(widths)),

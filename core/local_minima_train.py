@@ -33,20 +33,16 @@ def layer_sizes(width: int, depth: int, num_inputs: int = NUM_BITS) -> tuple[int
     return (int(num_inputs),) + (int(width),) * int(depth) + (1,)
 
 
-def init_layers(sizes, seed: int, num_nets: int, pad_to: int | None = None) -> list:
+def init_layers(sizes, seed: int, num_nets: int) -> list:
     """Restart r draws W ~ N(0, 1/n_in), b = 0 (as core.mlp.init_params) from its own stream
     default_rng([seed, r]), so restart r is the same network whatever the number of restarts.
-    ``pad_to`` embeds the hidden layers in a wider net with zero weights: a unit whose incoming,
-    outgoing weights and bias are all zero has zero activation and zero gradient (tanh(0) =
-    relu(0) = 0), so it stays exactly zero under gradient descent and the padded net trains as the
-    narrow one. Returns [(W (R, a, b), b (R, 1, b))] per layer."""
-    wide = [sizes[0]] + [pad_to or n for n in sizes[1:-1]] + [sizes[-1]]
+    Returns [(W (R, a, b), b (R, 1, b))] per layer."""
     layers = [(np.zeros((num_nets, a, b)), np.zeros((num_nets, 1, b)))
-              for a, b in zip(wide[:-1], wide[1:])]
+              for a, b in zip(sizes[:-1], sizes[1:])]
     for r in range(num_nets):
         rng = np.random.default_rng([int(seed), r])
         for (W, _), a, b in zip(layers, sizes[:-1], sizes[1:]):
-            W[r, :a, :b] = rng.standard_normal((a, b)) / np.sqrt(a)
+            W[r] = rng.standard_normal((a, b)) / np.sqrt(a)
     return layers
 
 
@@ -99,11 +95,11 @@ def gradient_descent(layers, X, y, activation: str, learning_rate: float,
                     z = np.tanh(z, out=z) if activation == "tanh" else np.maximum(z, 0.0, out=z)
                 hs.append(z)
             resid = hs[-1] - y
-            c = 0.5 * np.einsum("rnj,rnj->r", resid, resid) / N
-            bad = (diverged < 0) & ~(c <= BLOWUP)  # catches NaN too
-            diverged[bad] = k
-            if (diverged >= 0).all():
-                break
+            c = np.einsum("rnj,rnj->r", resid, resid) * (0.5 / N)
+            if not c.max() <= BLOWUP:  # true for NaN too; once a net diverged, every step
+                diverged[(diverged < 0) & ~(c <= BLOWUP)] = k
+                if (diverged >= 0).all():
+                    break
             record = k == rec_steps[i]
             if record:
                 cost[i] = np.where(diverged < 0, c, np.nan)

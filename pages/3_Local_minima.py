@@ -48,9 +48,11 @@ metrics([
      "(missing one example by 1 costs 1/32 ≈ 0.031)."),
 ])
 
+ok = ex.table is not None  # False when every restart diverged
+gone = f"Every restart diverged at ε = {lr:g}: nothing to show here. Lower ε."
 st.subheader("1 · Equivalent minima, separated by barriers")
 left, right = st.columns(2)
-if ex.table is not None:
+if ok:
     with left:
         ch = CL.legend_columns(C.lines(
             ex.paths, "alpha", "cost", series="symmetry", y_title="cost L",
@@ -69,29 +71,35 @@ if ex.table is not None:
         st.caption(f"Every copy has the same cost to round-off, yet sits far away in weight space. "
                    f"Counting: ({n}!)^{m} permutations, times {flips}.")
 else:
-    left.info("Every restart diverged: there is no solution to permute. Lower ε.")
+    left.info(gone)
 
 st.subheader("2 · Good and bad minima over random restarts")
 left, right = st.columns(2)
 with left:
-    show_chart(C.finish(CL.cost_histogram(fin, res.best_cost, TOL, NUM_STEPS)), fin, "final_costs",
-               f"{res.reached:.0%} of {len(fin)} restarts end within {TOL:g} of the best; the others "
-               "end higher: in a worse minimum or still on a plateau (the ‖g‖ chart below tells which).",
-               "Histogram of final costs over random restarts")
+    if ok:
+        show_chart(C.finish(CL.cost_histogram(fin, res.best_cost, TOL, NUM_STEPS)), fin, "final_costs",
+                   f"{res.reached:.0%} of {len(fin)} restarts end within {TOL:g} of the best; the "
+                   "others end higher: in a worse minimum, or still on a plateau (see ‖g‖ below).",
+                   "Histogram of final costs over random restarts")
+    else:
+        st.info(gone)
 with right:
     sweep = cached(lm.width_sweep)(m, act, lr, k["seed"])
+    lost = int(sweep["cost"].isna().sum())
     show_chart(C.finish(CL.width_strip(sweep, n)), sweep, "width_sweep",
-               "20 restarts per width; % = share within 0.01 of the lowest cost at any width. Wider "
-               "nets end in bad minima less often (shaded: your width).",
-               "Final costs of restarts for hidden widths 2 to 8")
+               "20 restarts per width; % = share within 0.01 of the lowest cost at any width"
+               + (f" ({lost} runs diverged, not shown; — : all did)" if lost else "")
+               + ". Wider nets end in bad minima less often (shaded: your width).",
+               "Final costs of restarts for widths 2 to 8")
 left, right = st.columns(2)
-with left:
-    ch = CL.restart_lines(res.history, "step", "grad_norm", x_title="step", y_title="‖g‖ (log scale)",
-                          title="The book's test: gradient norm over training")
-    show_chart(C.finish(ch), res.history, "gradient_norms", "§8.2.2: if ‖g‖ does not shrink, the "
-               "trouble is not a minimum. Runs that end high while ‖g‖ falls are settling into one.",
-               "Gradient norm of each restart over training")
-with right:
+if ok:
+    with left:
+        ch = CL.restart_lines(res.history, "step", "grad_norm", x_title="step", y_title="‖g‖ (log scale)",
+                              title="The book's test: gradient norm over training")
+        show_chart(C.finish(ch), res.history, "gradient_norms", "§8.2.2: if ‖g‖ does not shrink, the "
+                   "run is not at a minimum (nor any critical point): a plateau or an oscillation.",
+                   "Gradient norm of each restart over training")
+with right if ok else left:
     toy = cached(sy.bad_minimum_toy)(k["restarts"], k["seed"])
     show_chart(C.finish(CL.toy_chart(toy)), toy.starts, "toy_starts",
                f"{toy.measured:.0%} of the starts (theory {toy.theory:.0%}: those right of the basin "
@@ -101,24 +109,26 @@ with right:
 
 st.subheader("3 · Symmetry must be broken, and the path from the start")
 left, right = st.columns(2)
-with left:
-    ch = C.lines(res.twins, "step", "weight", series="start", domain=["identical start", "random start"],
-                 dash="unit", dash_domain=["unit 1", "unit 2"], x_title="step",
-                 y_title="first incoming weight", title="Two hidden units of layer 1 during training")
-    gap = res.twin_gap
-    show_chart(C.finish(ch), res.twins, "twin_units", f"Started identical, units 1 and 2 stay identical "
-               f"(largest difference after training: {gap['identical start']:.1g}); from a random "
-               f"start they differ by {gap['random start']:.2g} (book §8.4).",
-               "Weights of two hidden units from identical and random initializations")
+gap = {key: "diverged" if v != v else f"{v:.2g}" for key, v in res.twin_gap.items()}
+if res.twins["weight"].notna().any():
+    with left:
+        ch = C.lines(res.twins, "step", "weight", series="start", domain=["identical start", "random start"],
+                     dash="unit", dash_domain=["unit 1", "unit 2"], x_title="step",
+                     y_title="first incoming weight", title="Two hidden units of layer 1 during training")
+        show_chart(C.finish(ch), res.twins, "twin_units", f"Started identical, units 1 and 2 stay identical "
+                   f"(largest difference after training: {gap['identical start']}); from a random start "
+                   f"they differ by {gap['random start']} (book §8.4).",
+                   "Weights of two hidden units from identical and random initializations")
+else:
+    left.info(gone)
 with right:
-    if ex.init_paths is not None:
-        ip = ex.init_paths
-        ch = CL.restart_lines(ip, "alpha", "cost", x_title="α (0 = initialization θ₀, 1 = trained θ)",
-                              y_title="cost L", title="Straight line from initialization to solution",
-                              log_y=False)
-        show_chart(C.finish(ch), ip, "init_to_solution", f"The cost never rises along the line for "
-                   f"{ex.num_monotone} of {ex.num_finite} restarts (Goodfellow, Vinyals & Saxe 2015 found it "
-                   "often monotone; Frankle 2020: not for large modern nets).",
+    if ok:
+        ch = CL.restart_lines(ex.init_paths, "alpha", "cost", y_title="cost L", log_y=False,
+                              x_title="α (0 = initialization θ₀, 1 = trained θ)",
+                              title="Straight line from initialization to solution")
+        show_chart(C.finish(ch), ex.init_paths, "init_to_solution", "The cost never rises along the "
+                   f"line for {ex.num_monotone} of {ex.num_finite} restarts (Goodfellow, Vinyals & Saxe "
+                   "2015 found it often monotone; Frankle 2020: not for large modern nets).",
                    "Cost along the straight line from each initialization to its trained weights")
 
 with st.expander("The math"):

@@ -143,19 +143,6 @@ def test_identical_units_stay_identical_and_random_ones_do_not(activation, depth
     assert np.abs(u1 - u2).max() <= 1e-12 and np.ptp(u1) > 1e-3  # they moved, together
 
 
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_zero_padded_units_stay_zero_and_the_narrow_net_trains_unchanged(activation):
-    X, y = lt.parity_task()
-    sizes = lt.layer_sizes(3, 2)
-    narrow = lt.gradient_descent(lt.init_layers(sizes, 4, 5), X, y, activation, 0.15, num_steps=200)
-    padded = lt.gradient_descent(lt.init_layers(sizes, 4, 5, pad_to=8), X, y, activation, 0.15,
-                                 num_steps=200)
-    (W1, b1), (W2, b2), (W3, _) = padded.layers
-    assert not W1[:, :, 3:].any() and not b1[:, :, 3:].any() and not W2[:, 3:, :].any()
-    assert not W2[:, :, 3:].any() and not b2[:, :, 3:].any() and not W3[:, 3:, :].any()
-    np.testing.assert_allclose(padded.cost, narrow.cost, rtol=1e-9, atol=1e-15)
-
-
 def test_width_sweep_restart_r_is_restart_r_of_the_main_run():
     sweep = lm.width_sweep(depth=2, num_restarts=4, widths=[3, 5], num_steps=150)
     for n in (3, 5):

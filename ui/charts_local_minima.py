@@ -61,6 +61,8 @@ def width_strip(sweep: pd.DataFrame, width: int) -> alt.LayerChart:
     frac = (sweep.assign(hit=sweep["outcome"] == OUTCOMES[0]).groupby("width", as_index=False)
             ["hit"].mean())
     frac["label"] = (100 * frac["hit"]).round().astype(int).astype(str) + "%"
+    gone = sweep.groupby("width")["cost"].apply(lambda c: c.isna().all()).to_numpy()
+    frac.loc[gone, "label"] = "—"
     top = max(0.55, float(data["cost"].max()) if len(data) else 0.55) * 1.08
     frac["y"] = top
     ws = sorted(sweep["width"].unique())
@@ -83,7 +85,7 @@ def width_strip(sweep: pd.DataFrame, width: int) -> alt.LayerChart:
 def restart_lines(data: pd.DataFrame, x: str, field: str, *, x_title: str, y_title: str, title: str,
                   log_y: bool = True) -> alt.Chart:
     """One thin line per restart (the first MAX_LINES), coloured and dashed by outcome."""
-    data = C.finite(data[data["restart"] < MAX_LINES], [field, x])
+    data = C.finite(data[(data["restart"] < MAX_LINES) & data["outcome"].isin(OUTCOMES)], [field, x])
     if log_y:
         data = data[data[field] > 0]
     return alt.Chart(data, height=C.HEIGHT, title=title).mark_line(
