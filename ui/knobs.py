@@ -199,13 +199,19 @@ def render(scope: str, knob: Knob, limits: tuple[float, float] | None = None):
     if knob.kind == "grid":
         opts = knob.options
         if limits:
-            opts = tuple(o for o in opts if limits[0] <= o <= limits[1])
+            opts = tuple(o for o in opts if limits[0] <= o <= limits[1]) or (knob.default,)
             v = min(max(v, opts[0]), opts[-1])
+        if len(opts) < 2:
+            st.caption(f"{knob.label}: {knob.show(opts[0])}", help=knob.help)
+            return opts[0]
         st.session_state[knob.name] = v
         return st.select_slider(knob.label, options=opts, format_func=knob.show, **kw)
     if knob.kind in ("int", "float"):
         lo, hi = limits if limits else (knob.lo, knob.hi)
         v = min(max(v, lo), hi)
+        if lo >= hi:  # a single allowed value: nothing to choose, so no slider
+            st.caption(f"{knob.label}: {knob.show(v)}", help=knob.help)
+            return v
         st.session_state[knob.name] = v
         cast = int if knob.kind == "int" else float
         step = knob.step if knob.step is not None else 1
@@ -243,3 +249,9 @@ def show_knob(page_knobs: Sequence[Knob]) -> Knob:
     names = tuple(k.name for k in SHARED if k is not PRESENT) + tuple(k.name for k in page_knobs)
     return Knob("show", "Controls shown", "In presenter view, the controls to keep visible "
                 "(set by a lecture scene).", (), "names", options=names)
+
+
+def set_value(scope: str, knob: Knob, v) -> None:
+    """Change a knob from a button's on_click callback (callbacks run before the script, so the
+    widget picks the value up when it is drawn)."""
+    st.session_state[state_key(scope, knob)] = v

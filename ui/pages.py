@@ -119,6 +119,9 @@ PAGES = (
                    options=("linear", "tanh", "sigmoid")))),
     PageInfo("lecture_tour", "pages/7_Lecture_tour.py", "Lecture tour", "8", "school",
              "Walk a class through the whole chapter.",
-             "Prepared scenes, each one click away, with a question to ask first."),
+             "Prepared scenes, each one click away, with a question to ask first.",
+             (),
+             (Knob("scene", "Scene", "Which scene of the tour (lecture/scenes.toml).", 1, "int",
+                   lo=1, hi=200),)),
 )
 BY_ID = {p.id: p for p in PAGES}

@@ -1,0 +1,89 @@
+"""Exports for slides and handouts: SVG, PNG, CSV and the zip bundle with params.json."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.pagetest import open_page, page_knobs, widget
+from ui import charts as C
+from ui import exports as E
+from ui import knobs as K
+from ui.pages import BY_ID
+
+
+@pytest.fixture(scope="module")
+def chart_and_data():
+    df = pd.DataFrame({"step": np.arange(50), "cost": np.exp(-np.arange(50) / 7.0),
+                       "method": "gradient descent"})
+    return C.finish(C.lines(df, "step", "cost", series="method", log_y=True, title="t")), df
+
+
+def _svg_size(svg: str) -> tuple[float, float]:
+    root = ET.fromstring(svg)
+    return float(root.get("width")), float(root.get("height"))
+
+
+def test_svg_is_xml_with_the_export_width(chart_and_data):
+    chart, _ = chart_and_data
+    svg = E.svg(chart)
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    w, h = _svg_size(svg)
+    assert w >= E.EXPORT_WIDTH and h > C.HEIGHT * 0.9
+
+
+def test_png_has_the_signature_and_twice_the_svg_size(chart_and_data):
+    chart, _ = chart_and_data
+    png = E.png(chart, scale=2.0)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    w, h = _svg_size(E.svg(chart))
+    assert (width, height) == (round(2 * w), round(2 * h))
+
+
+def test_csv_round_trips(chart_and_data):
+    _, df = chart_and_data
+    back = pd.read_csv(io.StringIO(E.csv(df)))
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+
+
+def test_big_charts_export_without_altairs_row_limit():
+    df = pd.DataFrame({"x": np.arange(6000.0), "y": np.arange(6000.0) ** 0.5})
+    assert "<svg" in E.svg(alt.Chart(df).mark_line().encode(x="x:Q", y="y:Q"))
+
+
+def test_bundle_holds_charts_data_and_params_that_reproduce_the_view(chart_and_data):
+    chart, df = chart_and_data
+    info = BY_ID["ill_conditioning"]
+    params = {"lr": "0.05", "dim": "4", "depth": "50", "clip": "1", "seed": "11",
+              "present": "0", "kappa": "100", "steps": "30", "beta": "0.3", "basis": "axes"}
+    blob = E.bundle([E.Entry("cost", chart, df)], info.id, info.url_path, params)
+    z = zipfile.ZipFile(io.BytesIO(blob))
+    names = set(z.namelist())
+    assert {"params.json", "data/cost.csv", "charts/cost.svg", "charts/cost.png"} <= names
+    meta = json.loads(z.read("params.json"))
+    assert meta["page"] == info.id and meta["path"] == "/Ill_conditioning"
+    # reopening the page with the saved parameters gives the same knob values
+    at = open_page(BY_ID[meta["page"]], meta["params"])
+    assert not at.exception
+    for _, knob in page_knobs(info):
+        assert K.encode(knob, widget(at, knob).value) == meta["params"][knob.name]
+
+
+def test_every_page_offers_exports_for_each_chart_and_a_bundle():
+    at = open_page(BY_ID["ill_conditioning"])
+    labels = [b.proto.label for b in at.get("download_button")]
+    n_charts = len(at.get("vega_lite_chart"))
+    assert labels.count("Data (CSV)") == labels.count("Chart (SVG)") == labels.count("Chart (PNG)") == n_charts
+    assert any("Bundle" in label for label in labels)
+    link = at.code[0].value
+    assert "lr=0.15" in link and "kappa=10" in link
