@@ -141,11 +141,13 @@ class BatchStudy(NamedTuple):
     match_theory: float
 
 
-def batch_size_study(dim: int = 10, kappa: float = 10.0, seed: int = 0,
-                     batches=BATCH_GRID) -> BatchStudy:
+def batch_size_study(dim: int = 10, kappa: float = 10.0, seed: int = 0, batches=BATCH_GRID,
+                     m: int | None = None, subsets: int | None = None) -> BatchStudy:
     """Relative RMS errors of g_B and of H^-1 g_B (H exact) against the full-data G and H^-1 G, for
-    every batch on the grid, at w = 0 (book 8.1.3; problem sizes from :func:`problem_size`)."""
-    m, R = problem_size(dim)
+    every batch on the grid, at w = 0 (book 8.1.3; m and the number of random subsets default to
+    :func:`problem_size`)."""
+    m_default, r_default = problem_size(dim)
+    m, R = m or m_default, subsets or r_default
     data = make_data(m, dim, kappa, seed)
     lam = data.lam
     w0 = np.zeros(dim)
