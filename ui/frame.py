@@ -58,9 +58,9 @@ def menu(current: PageInfo) -> None:
         st.markdown(f"**{APP_TITLE}**  \n*Deep Learning*, chapter 8")
         for p in PAGES:
             if p.exists():
-                label = p.label if p.id in ("home", "lecture_tour") else f"{p.section} {p.label}"
-                st.page_link(p.file, label=label, icon=f":material/{p.icon}:",
-                             query_params=link_params(p))
+                st.page_link(p.file, label=p.label, icon=f":material/{p.icon}:",
+                             query_params=link_params(p),
+                             help=f"Book §{p.section}: {p.symptom}" if p.symptom else None)
 
 
 def _sync_url(info: PageInfo) -> dict[str, str]:
@@ -78,7 +78,7 @@ def _view_link(params: dict[str, str]) -> str:
     return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
 
 
-def _exports_sidebar(info: PageInfo, params: dict[str, str]) -> None:
+def _exports_sidebar(info: PageInfo, params: dict[str, str], bundle: bool = True) -> None:
     """'Copy link to this view' and the page's zip bundle (built only when clicked)."""
     entries = _run.entries
     with st.sidebar:
@@ -86,6 +86,8 @@ def _exports_sidebar(info: PageInfo, params: dict[str, str]) -> None:
         st.markdown("**Share and export**")
         st.caption("Link to this view (every knob included):")
         st.code(_view_link(params), language=None, wrap_lines=True)
+        if not bundle:
+            return
         st.download_button(
             "Bundle: charts, data, params (zip)",
             lambda: exports.bundle(list(entries), info.id, info.url_path, params),
@@ -149,7 +151,7 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             with col:
                 values[knob.name] = K.render(scope, knob, limits.get(knob.name))
     if info.id != "home":
-        _exports_sidebar(info, params)
+        _exports_sidebar(info, params, bundle=info.id != "lecture_tour")
     return values
 
 
