@@ -42,7 +42,7 @@ def problem_size(dim: int) -> tuple[int, int]:
     cent precision (its squared error averages about n independent terms, so R ~ 400 / n), which
     keeps the work ~ R * 10,000 * n small enough for an interactive page."""
     m = int(min(100_000, max(20_000, round(2e6 / dim, -3))))
-    return m, int(np.clip(np.ceil(400 / dim), 3, 40))
+    return m, int(np.clip(np.ceil(200 / dim), 2, 20))
 
 
 def make_data(m: int, dim: int, kappa: float, seed: int = 0, noise: float = mt.NOISE) -> Data:
@@ -72,7 +72,7 @@ def draw_subsets(m: int, size: int, count: int, rng: np.random.Generator) -> np.
 
 
 def block_errors(c: np.ndarray, weights: np.ndarray, batches, subsets: np.ndarray,
-                 max_draws: int = 4000, chunk: int = 4_000_000) -> list[np.ndarray]:
+                 max_draws: int = 2000, chunk: int = 4_000_000) -> list[np.ndarray]:
     """Squared weighted errors sum_j w_j (mean_{i in S} c_ij)^2 of minibatch means over batches S
     of B consecutive positions [kB, (k+1)B) of every row of ``subsets`` (at most ``max_draws``
     per batch size). One cumulative sum along each row serves every batch size at once; columns

@@ -16,7 +16,7 @@ import pandas as pd
 from core.minibatch import Data, make_data, per_example_gradients, problem_size
 from core.minibatch_theory import b_noise, b_simple, stability_limit
 
-WORK = 2e7  # examples x features processed per run at most: keeps large batches at large n fast
+WORK = 8e6  # examples x features processed per run at most: keeps large batches at large n fast
 
 
 class RunStatus(NamedTuple):
@@ -74,7 +74,7 @@ def sgd(data: Data, learning_rate: float, batch: int, shuffle: bool, num_steps: 
                     ws.append(w.copy())
                     losses.append(loss)
                 break
-            ws.append(w.copy())
+            ws.append(w)
             losses.append(loss)
     n = len(losses)
     hist = pd.DataFrame({"step": np.arange(n), "examples": np.arange(n) * B, "loss": losses})
@@ -134,10 +134,11 @@ class SgdStudy(NamedTuple):
     end: float
     sample: int
     limits: dict
+    num_steps: int
 
 
 def sgd_study(dim: int = 10, kappa: float = 10.0, seed: int = 0, learning_rate: float = 0.15,
-              batch: int = 100, shuffle: bool = True, num_steps: int = 300) -> SgdStudy:
+              batch: int = 100, shuffle: bool = True, num_steps: int = 200) -> SgdStudy:
     """SGD at ``learning_rate`` with batches B/10, B, 10 B on the page's data (same m as part 1),
     and the noise scale along the run at B."""
     m, _ = problem_size(dim)
@@ -153,8 +154,8 @@ def sgd_study(dim: int = 10, kappa: float = 10.0, seed: int = 0, learning_rate: 
     h, ws = mine
     th = [pd.DataFrame({"step": h["step"], "quantity": q, "value": f(data.lam, ws, data.w_star)})
           for q, f in (("B_simple theory", b_simple), ("B_noise theory", b_noise))]
-    n = int(min(m, max(1000, 2e5 // dim)))
-    picks = np.unique(np.geomspace(1, len(ws), 12).astype(int) - 1)
+    n = int(min(m, max(1000, 1e5 // dim)))
+    picks = np.unique(np.geomspace(1, len(ws), 10).astype(int) - 1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         meas = [(int(h["step"].iloc[i]), "B_simple measured", measured_noise_scale(data, ws[i], n))
                 for i in picks]
@@ -164,7 +165,7 @@ def sgd_study(dim: int = 10, kappa: float = 10.0, seed: int = 0, learning_rate: 
     return SgdStudy(pd.concat(hists, ignore_index=True), runs, noise,
                     b_simple(data.lam, ws[0], data.w_star, data.noise),
                     b_simple(data.lam, ws[-1], data.w_star, data.noise), n,
-                    {b: stability_limit(data.lam, b) for b in batch_ladder(batch, m)})
+                    {b: stability_limit(data.lam, b) for b in batch_ladder(batch, m)}, num_steps)
 
 
 class ReuseStudy(NamedTuple):
@@ -183,7 +184,7 @@ class ReuseStudy(NamedTuple):
 
 
 def reuse_bias(seed: int = 0, n: int = 20, m: int = 100, batch: int = 10, epochs: int = 4,
-               runs: int = 400, learning_rate: float = 0.2, noise: float = 1.0) -> ReuseStudy:
+               runs: int = 200, learning_rate: float = 0.2, noise: float = 1.0) -> ReuseStudy:
     """SGD on ``runs`` independent small data sets (m examples, n isotropic features) for several
     epochs, reshuffled each epoch. Before each step, the loss of the minibatch about to be used is an
     estimate of the true loss J(w) = 1/2 |w - w*|^2 + sigma^2/2. In the first epoch its examples

@@ -111,16 +111,16 @@ with right:
 
 st.subheader("3. Training economics")
 order = "a fresh random order each epoch" if k["shuffle"] else "the stored order, sorted by y"
-cut = [f"B = {r.batch:,}: {r.steps} steps" for r in s3.runs if r.steps < 300 and not r.diverged]
+cut = [f"B = {r.batch:,}: {r.steps} steps" for r in s3.runs if r.steps < s3.num_steps and not r.diverged]
 st.markdown(f"SGD at your ε = {lr:g} from w = 0 on the part-1 data, batches in {order}. "
             + (f"Runs cut short to keep the page fast: {', '.join(cut)}." if cut else ""))
 left, right = st.columns(2)
 runs = [f"B = {r.batch:,}" for r in s3.runs]
 for col, x, title in ((left, "step", "steps"), (right, "examples", "examples")):
     with col:
-        ch = C.lines(s3.history, x, "loss", series="run", domain=runs, log_x=True, log_y=True,
-                     x_title=f"{title} processed (log)",
+        ch = C.lines(s3.history, x, "loss", series="run", domain=runs, log_y=True,
                      y_title="excess true loss (log)", title=f"Loss against {title}")
+        ch = CM.symlog_x(ch, x, f"{title} processed (symlog)")
         show_chart(C.finish(ch), s3.history, f"sgd_loss_vs_{title}",
                    "Larger batches: fewer, better steps." if x == "step" else
                    "Smaller batches: more progress per example, until the noise floor.",
@@ -128,9 +128,9 @@ for col, x, title in ((left, "step", "steps"), (right, "examples", "examples")):
 left, right = st.columns(2)
 with left:
     qs = ["B_simple measured", "B_simple theory", "B_noise theory"]
-    ch = C.lines(s3.noise, "step", "value", series="quantity", domain=qs, log_x=True, log_y=True,
-                 x_title="step (log)", y_title="batch size (log)",
-                 title=f"Gradient noise scale along B = {B:,}")
+    ch = CM.symlog_x(C.lines(s3.noise, "step", "value", series="quantity", domain=qs, log_y=True,
+                             y_title="batch size (log)", title=f"Gradient noise scale along B = {B:,}"),
+                     "step", "step (symlog)")
     show_chart(C.finish(ch + C.hrules({f"your B = {B:,}": B})), s3.noise, "noise_scale",
                f"Measured from {s3.sample:,} examples at each point. As the gradient shrinks the "
                "noise scale grows: the best batch grows during training.",

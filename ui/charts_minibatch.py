@@ -13,7 +13,7 @@ import pandas as pd
 
 from ui import charts as C
 
-GRAD, NEWTON, BOUND = "gradient g_B", "Newton H⁻¹g_B", "κ × gradient error (bound)"
+GRAD, NEWTON, BOUND = "gradient g_B", "Newton H⁻¹g_B", "κ × gradient (bound)"
 
 
 def vrules(values: dict[str, float], *, color: str = "#555555") -> alt.LayerChart:
@@ -46,8 +46,8 @@ def error_vs_batch(df: pd.DataFrame, target: float, match: float) -> alt.LayerCh
     ch = ch + vrules({"B = 100": 100, "B = 10,000": 10_000}) + C.hrules(
         {f"gradient error at B = 100: {target:.3g}": target})
     if np.isfinite(match):
-        ch = ch + C.marker(match, target, f"Newton matches at B ≈ {match:,.0f}", color="#E69F00",
-                           dy=18)
+        ch = ch + C.marker(match, target, f"Newton matches: B ≈ {match:,.0f}", color="#E69F00",
+                           dx=-9, dy=18, align="right")
     return ch
 
 
@@ -75,3 +75,8 @@ def band_line(df: pd.DataFrame, x: str, y: str, se: str, *, x_title: str, y_titl
         x=f"{x}:Q", y=f"{y}:Q", tooltip=[f"{x}:Q", alt.Tooltip(f"{y}:Q", format=".3f"),
                                         alt.Tooltip(f"{se}:Q", format=".3f")])
     return alt.layer(band, line)
+
+
+def symlog_x(chart: alt.Chart, field: str, title: str) -> alt.Chart:
+    """The same chart with a symlog x axis: log-like, but 0 (the starting point) stays visible."""
+    return chart.encode(x=alt.X(f"{field}:Q", title=title, scale=alt.Scale(type="symlog")))
