@@ -19,6 +19,8 @@ from core import local_minima_symmetry as sy
 from core import local_minima_train as lt
 from core.local_minima_train import NUM_STEPS, TOL
 
+SWEEP_RESTARTS = 20  # per width in the width sweep (the first 20 restarts of every width)
+
 
 def tied_twin(layers, r: int = 0) -> list:
     """Restart r's initial network with hidden unit 2 of layer 1 made a copy of unit 1 (same
@@ -103,7 +105,7 @@ def restarts(width: int = 4, depth: int = 3, activation: str = "tanh", learning_
 
 
 def width_sweep(depth: int = 3, activation: str = "tanh", learning_rate: float = 0.15,
-                seed: int = 0, num_restarts: int = 20, widths=range(2, 9),
+                seed: int = 0, num_restarts: int = SWEEP_RESTARTS, widths=range(2, 9),
                 num_steps: int = NUM_STEPS) -> pd.DataFrame:
     """Final costs of ``num_restarts`` restarts at every width (one batch per width: padding the
     narrow nets into one wide batch costs more than it saves). Restart r at width n is restart r

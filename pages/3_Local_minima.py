@@ -57,7 +57,7 @@ if ok:
         ch = CL.legend_columns(C.lines(
             ex.paths, "alpha", "cost", series="symmetry", y_title="cost L",
             x_title="α (0 = best restart θ*, 1 = its permuted copy πθ*)",
-            title="Straight line from a solution to its permuted copy"), 1)
+            title="Straight line from a solution to its permuted copy"), 2)
         show_chart(C.finish(ch), ex.paths, "permutation_paths", "Both ends fit the data equally well; "
                    "halfway, pairs of different units are averaged and the fit breaks: no flat valley.",
                    "Cost along straight lines between equivalent minima")
@@ -87,7 +87,8 @@ with right:
     sweep = cached(lm.width_sweep)(m, act, lr, k["seed"])
     lost = int(sweep["cost"].isna().sum())
     show_chart(C.finish(CL.width_strip(sweep, n)), sweep, "width_sweep",
-               "20 restarts per width; % = share within 0.01 of the lowest cost at any width"
+               f"{lm.SWEEP_RESTARTS} restarts per width; % = share within {TOL:g} of the lowest "
+               "cost at any width"
                + (f" ({lost} runs diverged, not shown; — : all did)" if lost else "")
                + ". Wider nets end in bad minima less often (shaded: your width).",
                "Final costs of restarts for widths 2 to 8")

@@ -40,12 +40,14 @@ def cost_histogram(final: pd.DataFrame, best: float, tol: float, num_steps: int)
     data = C.finite(final, ["cost"])
     top = float(data["cost"].max()) if len(data) else 0.0
     hi = max(0.2, float(np.ceil((top + 0.03) * 20) / 20))
+    step = 0.01 if hi <= 1 else float(10 ** np.ceil(np.log10(hi / 50)))  # at most ~100 bins
+    hi = float(np.ceil(hi / step) * step)
     bars = alt.Chart(data, height=C.HEIGHT, title="Final cost of every restart").mark_bar(
         stroke="white", strokeWidth=0.5).encode(
-        x=alt.X("cost:Q", bin=alt.Bin(extent=[0, hi], step=0.01),
+        x=alt.X("cost:Q", bin=alt.Bin(extent=[0, hi], step=step),
                 title=f"final cost L after {num_steps} steps", axis=alt.Axis(format=".2f")),
         y=alt.Y("count():Q", title="restarts", stack=True),
-        color=_outcome_color(), order=alt.Order("outcome:N"),
+        color=_outcome_color(),
         tooltip=[alt.Tooltip("count():Q", title="restarts"), "outcome:N"])
     layers = [bars]
     if np.isfinite(best):
