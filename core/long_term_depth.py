@@ -78,17 +78,20 @@ def shared_vs_fresh(dim: int = 10, rho: float = 1.0, depth: int = 50, seed: int 
         r = np.linalg.norm(u, axis=1)
         u /= r[:, :, None]
         shared[:, t] = shared[:, t - 1] + np.log(r[:, 0])
-    keep = _steps_kept(L, 300)
-    bands, paths = [], []
-    for name, x in (("shared W", shared / LN10), ("fresh W per layer", fresh / LN10)):
-        q = np.quantile(x[:, keep], [0.1, 0.5, 0.9], axis=0)
-        bands.append(pd.DataFrame({"ensemble": name, "step": keep, "q10": q[0], "q50": q[1],
-                                   "q90": q[2]}))
-        few = _steps_kept(L, 100)
-        for s in range(min(15, len(x))):
-            paths.append(pd.DataFrame({"ensemble": name, "seed": s, "step": few, "log10": x[s, few]}))
-    return Ensembles(pd.concat(bands, ignore_index=True), pd.concat(paths, ignore_index=True),
-                     fresh[:, -1] / LN10, shared[:, -1] / LN10, method)
+    keep, few = _steps_kept(L, 300), _steps_kept(L, 100)
+    names = ("shared W", "fresh W per layer")
+    xs = (shared / LN10, fresh / LN10)
+    q = [np.quantile(x[:, keep], [0.1, 0.5, 0.9], axis=0) for x in xs]
+    bands = pd.DataFrame({"ensemble": np.repeat(names, len(keep)), "step": np.tile(keep, 2),
+                          "q10": np.concatenate([a[0] for a in q]),
+                          "q50": np.concatenate([a[1] for a in q]),
+                          "q90": np.concatenate([a[2] for a in q])})
+    m = [min(15, len(x)) for x in xs]
+    paths = pd.DataFrame({"ensemble": np.repeat(names, [k * len(few) for k in m]),
+                          "seed": np.concatenate([np.repeat(np.arange(k), len(few)) for k in m]),
+                          "step": np.tile(few, sum(m)),
+                          "log10": np.concatenate([x[:k, few].ravel() for x, k in zip(xs, m)])})
+    return Ensembles(bands, paths, fresh[:, -1] / LN10, shared[:, -1] / LN10, method)
 
 
 class Headline(NamedTuple):
@@ -121,7 +124,7 @@ class InitStudy(NamedTuple):
 
     data: columns scheme, layer, direction ('forward' E a_l^2 for l = 1..depth, 'backward'
         E (dL/dh_l)^2 for l = 0..depth), log10 (measured).
-    width, batch: the network measured (width = min(dim, cap) to bound the work).
+    width, batch: the network measured.
     dead: labels of schemes whose signal became exactly 0 (a layer with every ReLU off).
     """
 
@@ -131,54 +134,57 @@ class InitStudy(NamedTuple):
     dead: tuple[str, ...]
 
 
-def initialization_study(dim: int = 10, depth: int = 50, seed: int = 0, batch: int = 32) -> InitStudy:
+def initialization_study(depth: int = 50, seed: int = 0, width: int | None = None,
+                         batch: int = 32) -> InitStudy:
     """Push a batch x ~ N(0, I) through ``depth`` square layers a_l = h_{l-1} W_l, h_l = f(a_l)
     with the same Gaussian draws G_l scaled by each scheme's sqrt(n Var W), then backpropagate a
     top gradient e ~ N(0, I). Log scales are tracked separately (the forward pass is rescaled for
     the homogeneous linear and ReLU layers, the backward pass always), so nothing underflows.
-    The width is min(dim, 64, sqrt(2e6 / depth)) to cap the work."""
+    The default width is min(64, sqrt(2e6 / depth)) (44 at depth 1000) to cap the work; a narrow
+    net drifts below the mean-field theory by about depth/width (Hanin & Rolnick 2018)."""
     L = int(depth)
-    w = int(max(2, min(int(dim), 64, int(np.sqrt(2e6 / L)))))
-    C = len(SCHEMES)
+    w = int(width) if width is not None else int(min(64, np.sqrt(2e6 / L)))
+    C, B = len(SCHEMES), int(batch)
     gain = np.array([np.sqrt(w * weight_variance(s.rule, w, w)) for s in SCHEMES])[:, None, None]
-    homogeneous = np.array([s.activation != "tanh" for s in SCHEMES])
-    seeds = np.random.SeedSequence([int(seed), 4]).spawn(L + 2)
+    kinds = [s.activation for s in SCHEMES]
+    homogeneous = np.array([a != "tanh" for a in kinds])
+    rng = np.random.default_rng([int(seed), 4])
+    G = rng.standard_normal((L, w, w)) / np.sqrt(w)  # layer draws shared by the schemes
+    h = np.broadcast_to(rng.standard_normal((B, w)), (C, B, w)).copy()
+    top = rng.standard_normal((B, w))
 
-    def G(layer):  # the layer's Gaussian draw, regenerated in the backward pass (no storage)
-        return np.random.default_rng(seeds[layer]).standard_normal((w, w)) / np.sqrt(w)
+    def each(fn, a):  # apply fn(activation, a[c]) per scheme
+        return np.stack([fn(kind, a[c]) for c, kind in enumerate(kinds)])
 
-    h = np.broadcast_to(np.random.default_rng(seeds[0]).standard_normal((int(batch), w)),
-                        (C, int(batch), w)).copy()
     fwd = np.zeros((C, L))
-    deriv = np.empty((L, C, int(batch), w), dtype=np.float32)
+    deriv = np.empty((L, C, B, w), dtype=np.float32)
     scale = np.zeros(C)
     with np.errstate(under="ignore", divide="ignore"):
         for i in range(L):
-            a = (h @ G(i + 1)) * gain
-            fwd[:, i] = np.log(np.mean(a * a, axis=(1, 2))) + 2 * scale
-            deriv[i] = np.stack([act_derivative(s.activation, a[c]) for c, s in enumerate(SCHEMES)])
-            h = np.stack([act(s.activation, a[c]) for c, s in enumerate(SCHEMES)])
-            r = np.sqrt(np.mean(h * h, axis=(1, 2)))
+            a = (h @ G[i]) * gain
+            fwd[:, i] = np.log(np.einsum("cbw,cbw->c", a, a) / (B * w)) + 2 * scale
+            deriv[i] = each(act_derivative, a)
+            h = each(act, a)
+            r = np.sqrt(np.einsum("cbw,cbw->c", h, h) / (B * w))
             r = np.where(homogeneous & (r > 0), r, 1.0)
             h /= r[:, None, None]
             scale += np.log(r)
-        delta = np.broadcast_to(np.random.default_rng(seeds[L + 1]).standard_normal((int(batch), w)),
-                                (C, int(batch), w)).copy()
+        delta = np.broadcast_to(top, (C, B, w)).copy()
         bwd = np.zeros((C, L + 1))
         scale = np.zeros(C)
         for i in range(L, 0, -1):
-            bwd[:, i] = np.log(np.mean(delta * delta, axis=(1, 2))) + 2 * scale
-            delta = ((delta * deriv[i - 1]) @ G(i).T) * gain
-            r = np.sqrt(np.mean(delta * delta, axis=(1, 2)))
+            bwd[:, i] = np.log(np.einsum("cbw,cbw->c", delta, delta) / (B * w)) + 2 * scale
+            delta = ((delta * deriv[i - 1]) @ G[i - 1].T) * gain
+            r = np.sqrt(np.einsum("cbw,cbw->c", delta, delta) / (B * w))
             r = np.where(r > 0, r, 1.0)
             delta /= r[:, None, None]
             scale += np.log(r)
-        bwd[:, 0] = np.log(np.mean(delta * delta, axis=(1, 2))) + 2 * scale
-    rows = []
-    for c, s in enumerate(SCHEMES):
-        rows.append(pd.DataFrame({"scheme": s.label, "layer": np.arange(1, L + 1),
-                                  "direction": "forward", "log10": fwd[c] / LN10}))
-        rows.append(pd.DataFrame({"scheme": s.label, "layer": np.arange(L + 1),
-                                  "direction": "backward", "log10": bwd[c] / LN10}))
-    dead = tuple(s.label for c, s in enumerate(SCHEMES) if np.isneginf(fwd[c]).any())
-    return InitStudy(pd.concat(rows, ignore_index=True), w, int(batch), dead)
+        bwd[:, 0] = np.log(np.einsum("cbw,cbw->c", delta, delta) / (B * w)) + 2 * scale
+    labels = [s.label for s in SCHEMES]
+    data = pd.DataFrame({
+        "scheme": np.concatenate([np.repeat(labels, L), np.repeat(labels, L + 1)]),
+        "layer": np.concatenate([np.tile(np.arange(1, L + 1), C), np.tile(np.arange(L + 1), C)]),
+        "direction": np.repeat(["forward", "backward"], [C * L, C * (L + 1)]),
+        "log10": np.concatenate([fwd.ravel(), bwd.ravel()]) / LN10})
+    dead = tuple(lab for c, lab in enumerate(labels) if np.isneginf(fwd[c]).any())
+    return InitStudy(data, w, B, dead)

@@ -142,10 +142,10 @@ class Scheme(NamedTuple):
     rule: str  # 'lecun' 1/n_in, 'he' 2/n_in, 'glorot' 2/(n_in + n_out)
 
 
-SCHEMES = (Scheme("linear, Var W = 1/n", "linear", "lecun"),
-           Scheme("ReLU, Var W = 1/n", "relu", "lecun"),
-           Scheme("ReLU, Var W = 2/n (He)", "relu", "he"),
-           Scheme("tanh, Var W = 2/(n_in+n_out) (Glorot)", "tanh", "glorot"))
+SCHEMES = (Scheme("linear · 1/n", "linear", "lecun"),
+           Scheme("ReLU · 1/n", "relu", "lecun"),
+           Scheme("ReLU · 2/n (He)", "relu", "he"),
+           Scheme("tanh · Glorot (= 1/n here)", "tanh", "glorot"))
 
 
 def weight_variance(rule: str, n_in: int, n_out: int) -> float:
@@ -190,7 +190,7 @@ def mean_field(activation: str, gain: float, depth: int, q0: float = 1.0) -> tup
     q[0] = gain * q0
     for i in range(1, L):
         q[i] = gain * gauss_mean(lambda a: act(activation, a) ** 2, q[i - 1])
-    chi = np.array([gain * gauss_mean(lambda a: act_derivative(activation, a) ** 2, qi) for qi in q])
+    chi = gain * (act_derivative(activation, np.sqrt(q)[:, None] * _Z) ** 2 @ _W)
     with np.errstate(under="ignore"):
         G = np.concatenate([np.exp(np.cumsum(np.log(chi[::-1])))[::-1], [1.0]])
     return q, G
@@ -199,11 +199,15 @@ def mean_field(activation: str, gain: float, depth: int, q0: float = 1.0) -> tup
 def initialization_theory(width: int, depth: int) -> pd.DataFrame:
     """:func:`mean_field` for each of SCHEMES on square layers of ``width`` (Glorot's
     2/(n_in + n_out) is then 1/n): columns scheme, layer, direction, log10."""
-    rows = []
+    L, fwd, bwd = int(depth), [], []
     for s in SCHEMES:
-        q, G = mean_field(s.activation, width * weight_variance(s.rule, width, width), depth)
-        rows.append(pd.DataFrame({"scheme": s.label, "layer": np.arange(1, int(depth) + 1),
-                                  "direction": "forward", "log10": np.log10(q)}))
-        rows.append(pd.DataFrame({"scheme": s.label, "layer": np.arange(int(depth) + 1),
-                                  "direction": "backward", "log10": np.log10(G)}))
-    return pd.concat(rows, ignore_index=True)
+        q, G = mean_field(s.activation, width * weight_variance(s.rule, width, width), L)
+        fwd.append(np.log10(q))
+        bwd.append(np.log10(G))
+    labels = [s.label for s in SCHEMES]
+    C = len(labels)
+    return pd.DataFrame({
+        "scheme": np.concatenate([np.repeat(labels, L), np.repeat(labels, L + 1)]),
+        "layer": np.concatenate([np.tile(np.arange(1, L + 1), C), np.tile(np.arange(L + 1), C)]),
+        "direction": np.repeat(["forward", "backward"], [C * L, C * (L + 1)]),
+        "log10": np.concatenate(fwd + bwd)})

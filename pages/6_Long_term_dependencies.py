@@ -5,7 +5,6 @@ import streamlit as st
 from core import long_term as lt
 from core import long_term_depth as ld
 from core import long_term_theory as th
-from ui import charts as C
 from ui import charts_long_term as CL
 from ui.frame import cached, frame, metrics, show_chart
 
@@ -21,10 +20,11 @@ T, act, rho = k["depth"], k["activation"], k["rho"]
 rec = cached(lt.recurrent_products)(k["matrix"], k["dim"], rho, T, act, k["seed"])
 ens = cached(ld.shared_vs_fresh)(k["dim"], rho, T, k["seed"])
 h = ld.headline(rec, ens, k["dim"], rho, T)
-items = [
+metrics([
     ("Spectral radius", f"{rec.rho:.4g}", "ρ = max|λᵢ| of W (exact: W is built from its Schur form)"),
     ("Largest singular value", f"{rec.sigma_max:.4g}", "σ₁ = max ‖Wu‖ over unit u: equal to ρ for "
-     "the orthogonal and symmetric kinds, far above it for the non-normal kind"),
+     "the orthogonal and symmetric kinds, far above it for the non-normal kind")])
+items = [
     ("Gradient norm ratio after depth (shared W)", CL.sci10(h.shared), f"‖(Wᵀ)ᵀg‖/‖g‖ after T = {T} "
      f"steps, no nonlinearity. ρᵀ = {CL.sci10(h.shared_theory)} (equal for the orthogonal kind)"),
     ("Gradient norm ratio after depth (fresh W per layer)", CL.sci10(h.fresh), f"Median over "
@@ -43,13 +43,14 @@ with left:
     ch = CL.log_norm(p, {"log10_linear": "measured ‖(Wᵀ)ᵗg‖/‖g‖"}, th.rate_lines(rec, T, False),
                      eigen=th.eigen_lines(rec.eig, T), y_title="log₁₀ ‖(Wᵀ)ᵗg‖ / ‖g‖",
                      title=f"{k['matrix'].capitalize()} W, ρ = {rho:.2f}: the backpropagated norm")
-    show_chart(C.finish(ch), p, "norm_over_steps", "Grey: |λᵢ|ᵗ for each eigenvalue. The "
+    show_chart(CL.finish(ch), p, "norm_over_steps", "Grey: |λᵢ|ᵗ for each eigenvalue. The "
                "measured norm ends parallel to ρᵗ; a non-normal W first climbs toward σ₁ᵗ even "
                "when ρ < 1.", "log10 norm of the product against steps")
 with right:
-    show_chart(C.finish(CL.eigen_plane(rec.eig, rec.rho)), rec.eig, "eigenvalues",
-               "Dots outside the unit circle explode, inside vanish. The non-normal kind hides a "
-               f"σ₁ = {rec.sigma_max:.3g} that no eigenvalue shows.", "Eigenvalues in the complex plane")
+    hidden = (f"The non-normal kind hides σ₁ = {rec.sigma_max:.3g}, which no eigenvalue shows."
+              if rec.sigma_max > 1.01 * rec.rho else "Normal W: σ₁ = ρ, the eigenvalues tell it all.")
+    show_chart(CL.finish(CL.eigen_plane(rec.eig, rec.rho)), rec.eig, "eigenvalues", "Outside the "
+               f"unit circle: explodes; inside: vanishes. {hidden}", "Eigenvalues in the complex plane")
 left, right = st.columns(2)
 with left:
     if rec.kind == "orthogonal":
@@ -58,13 +59,13 @@ with left:
                 icon=":material/info:")
     else:
         bound = th.alignment_bound(p["sin_theta"].iloc[0], rec.lam_ratio, p["step"])
-        show_chart(C.finish(CL.alignment(p, bound)), p, "alignment", f"|λ₂/λ₁| = "
+        show_chart(CL.finish(CL.alignment(p, bound)), p, "alignment", f"|λ₂/λ₁| = "
                    f"{rec.lam_ratio:.3g}: symmetric W stays under the bound; non-normal W reaches "
                    "the same slope only after its transient.", "Angle to the leading eigenvector")
 with right:
     ch = CL.step_factor(p, {"gain_linear": "‖Wᵀu‖ at step t"}, {f"σ₁ = {rec.sigma_max:.3g}":
                         rec.sigma_max, f"ρ = {rec.rho:.3g}": rec.rho}, "What each step multiplies by")
-    show_chart(C.finish(ch), p, "step_factor", "Never above σ₁; the long-run factor is ρ. Steps "
+    show_chart(CL.finish(ch), p, "step_factor", "Never above σ₁; the long-run factor is ρ. Steps "
                "above 1 are growth even when ρ < 1.", "Per-step factor against steps")
 
 st.subheader("2 · Through a nonlinearity")
@@ -90,14 +91,14 @@ if act != "linear":
         ch = CL.log_norm(p, {"log10_nonlinear": f"through {act}", "log10_linear": "linear (part 1)"},
                          th.rate_lines(rec, T), y_title="log₁₀ ‖gₜ‖ / ‖g‖",
                          title="Backpropagated Jacobian product against the two rules")
-        show_chart(C.finish(ch), p, "nonlinear_norm", "The measured curve never rises above "
+        show_chart(CL.finish(ch), p, "nonlinear_norm", "The measured curve never rises above "
                    "(σ₁γ)ᵗ. It can rise far above (ργ)ᵗ: the eigenvalue version is false.",
                    "log10 norm through the nonlinearity")
     with right:
         ch = CL.step_factor(p, {"gain_nonlinear": f"‖Wᵀdiag f′ u‖ ({act})"},
                             {f"σ₁γ = {trap.sigma_gamma:.3g}": trap.sigma_gamma,
                              f"ργ = {trap.rho_gamma:.3g}": trap.rho_gamma}, "Factor of each step through f")
-        show_chart(C.finish(ch), p, "nonlinear_step_factor", "Every step stays under σ₁γ; steps "
+        show_chart(CL.finish(ch), p, "nonlinear_step_factor", "Every step stays under σ₁γ; steps "
                    "above ργ show why the eigenvalue rule is not a bound.", "Per-step factor through f")
 
 st.subheader("3 · Shared W versus a fresh W per layer (linear)")
@@ -110,19 +111,20 @@ left, right = st.columns(2)
 with left:
     band = th.random_walk_band(k["dim"], rho, ens.bands["step"].drop_duplicates())
     ch = CL.ensembles(ens.bands, band, th.power_line(rho, T, "ρᵗ"))
-    show_chart(C.finish(ch), ens.bands, "shared_vs_fresh", "Shaded: 10–90% of seeds. The "
+    show_chart(CL.finish(ch), ens.bands, "shared_vs_fresh", "Shaded: 10–90% of seeds. The "
                "shared band widens like t (each seed its own |λmax|ᵗ); the fresh band like √t.",
                "Quantiles of log10 norm over depth, shared and fresh W")
 with right:
-    show_chart(C.finish(CL.sample_paths(ens.paths)), ens.paths, "seed_paths", "Each shared-W "
+    show_chart(CL.finish(CL.sample_paths(ens.paths)), ens.paths, "seed_paths", "Each shared-W "
                "seed is a straight line with its own slope ln|λmax|; fresh-W seeds wander around "
                "one slope, ½(ψ(n/2) − ln(n/2)) + ln ρ per layer.", "Individual seeds")
 
 st.subheader("4 · Initialization: variance through depth")
-ini = cached(ld.initialization_study)(k["dim"], T, k["seed"])
+ini = cached(ld.initialization_study)(T, k["seed"])
 theory = th.initialization_theory(ini.width, T)
-st.markdown(f"A deep net of width {ini.width} (n capped at 64 and by depth, for speed), batch "
-            f"{ini.batch}, one Gaussian draw per layer shared by the four schemes.")
+st.markdown(f"A deep net of {T} square layers of width {ini.width} (fixed, not n, to keep it fast), "
+            f"a batch of {ini.batch} inputs x ~ N(0, I), one Gaussian draw per layer shared by the "
+            "four schemes. Dashed: the infinite-width (mean-field) recursion.")
 if ini.dead:
     st.info(f"Dead network: in {', '.join(ini.dead)} every unit of a layer was off for every "
             "input, so the signal is exactly 0 from there on (its line stops).", icon=":material/info:")
@@ -131,13 +133,13 @@ left, right = st.columns(2)
 with left:
     ch = CL.init_chart(ini.data, theory, "forward", labels, y_title="log₁₀ E aₗ²",
                        title="Forward: pre-activation variance")
-    show_chart(C.finish(ch), ini.data, "init_forward", "1/n with ReLU halves per layer "
+    show_chart(CL.finish(ch), ini.data, "init_forward", "1/n with ReLU halves per layer "
                "(2⁻²⁹ after 30); He's 2/n keeps it. One finite net drifts below the infinite-width "
                "theory by about depth/width.", "Forward variance per layer")
 with right:
     ch = CL.init_chart(ini.data, theory, "backward", labels, y_title="log₁₀ E (∂L/∂hₗ)²",
                        title="Backward: gradient variance")
-    show_chart(C.finish(ch), ini.data, "init_backward", "The same factors, read from the top "
+    show_chart(CL.finish(ch), ini.data, "init_backward", "The same factors, read from the top "
                "layer down: the gradient reaching layer 0 is what vanishes or explodes.",
                "Backward variance per layer")
 

@@ -254,7 +254,7 @@ def test_mean_field_recursions_against_closed_forms():
 
 
 def test_measured_relu_layers_halve_per_layer_at_one_over_n_and_he_keeps_them():
-    ini = ld.initialization_study(64, 30, seed=3)
+    ini = ld.initialization_study(30, seed=3)
     assert ini.width == 64 and not ini.dead
     d = ini.data.set_index(["scheme", "direction", "layer"])["log10"].sort_index()
     lecun, he = th.SCHEMES[1].label, th.SCHEMES[2].label
@@ -269,11 +269,11 @@ def test_measured_relu_layers_halve_per_layer_at_one_over_n_and_he_keeps_them():
 
 
 def test_init_study_caps_width_and_handles_a_dead_relu_network():
-    ini = ld.initialization_study(512, 1000, seed=0)
-    assert ini.width <= 64 and ini.width * ini.width * 1000 <= 2.1e6
-    ini = ld.initialization_study(2, 300, seed=1)
+    ini = ld.initialization_study(1000, seed=0)
+    assert ini.width == 44 and ld.initialization_study(50, seed=0).width == 64
+    ini = ld.initialization_study(300, seed=1, width=2)
     assert ini.dead  # two ReLUs, a batch of 32: some layer turns every unit off
-    lin = ini.data.query("scheme == 'linear, Var W = 1/n'")
+    lin = ini.data.query("scheme == 'linear · 1/n'")
     assert np.isfinite(lin["log10"]).all()
 
 
@@ -294,13 +294,14 @@ def test_depth_studies_at_extremes_without_warnings():
     for dim, depth in ((2, 1000), (512, 1), (512, 1000)):
         ens = ld.shared_vs_fresh(dim, 1.5, depth, seed=1)
         assert np.isfinite(ens.bands[["q10", "q50", "q90"]]).all().all()
-        ld.initialization_study(dim, depth, seed=1)
+        ld.initialization_study(depth, seed=1)
+    ld.initialization_study(1000, seed=1, width=2)
     th.initialization_theory(64, 1000)
 
 
 def test_results_pickle_for_the_cache():
     for obj in (lt.recurrent_products("nonnormal", 6, 0.9, 20, "tanh", 0),
-                ld.shared_vs_fresh(6, 1.0, 20, 0), ld.initialization_study(6, 20, 0)):
+                ld.shared_vs_fresh(6, 1.0, 20, 0), ld.initialization_study(20, 0)):
         assert pickle.loads(pickle.dumps(obj)) is not None
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from ui import charts as C
 
 GREY = "#9a9a9a"
+HEIGHT = 420  # the whole chart, legend and titles included (Streamlit fits the spec into it)
 
 
 def sci10(log10: float) -> str:
@@ -29,6 +30,13 @@ def sci10(log10: float) -> str:
     if m >= 9.995:
         m, e = 1.0, e + 1
     return f"{m:.2f}e{e:+03d}"
+
+
+def finish(chart, columns: int = 2):
+    """C.finish, with legend entries wrapped into ``columns`` so long labels are not cut off."""
+    out = C.finish(chart)
+    out.config.legend.columns = columns
+    return out
 
 
 def y_range(*values, pad: float = 0.08) -> tuple[float, float]:
@@ -68,7 +76,7 @@ def log_norm(path: pd.DataFrame, cols: dict[str, str], lines: pd.DataFrame, *, t
     order = list(cols.values()) + list(dict.fromkeys(ref["series"]))
     ch = C.lines(pd.concat([meas, ref], ignore_index=True), "step", "log10", series="series",
                  domain=order, x_title="steps back t", y_title=y_title, title=title,
-                 y_domain=(lo, hi), height=C.HEIGHT + 40)
+                 y_domain=(lo, hi), height=HEIGHT)
     if eigen is None or eigen.empty:
         return alt.layer(ch)
     grey = alt.Chart(cut(eigen, lo, hi)).mark_line(color=GREY, strokeWidth=1, opacity=0.7,
@@ -78,7 +86,7 @@ def log_norm(path: pd.DataFrame, cols: dict[str, str], lines: pd.DataFrame, *, t
     return alt.layer(grey, ch)
 
 
-def eigen_plane(eig: pd.DataFrame, rho: float) -> alt.LayerChart:
+def eigen_plane(eig: pd.DataFrame, rho: float) -> alt.HConcatChart:
     """Eigenvalues in the complex plane with the unit circle and the circle |lambda| = rho."""
     a = np.linspace(0, 2 * np.pi, 181)
     circles = pd.concat([pd.DataFrame({"circle": name, "k": np.arange(181), "re": r * np.cos(a),
@@ -95,8 +103,9 @@ def eigen_plane(eig: pd.DataFrame, rho: float) -> alt.LayerChart:
         x=alt.X("re:Q", scale=sc), y=alt.Y("im:Q", scale=sc),
         tooltip=[alt.Tooltip("re:Q", format=".4g"), alt.Tooltip("im:Q", format=".4g"),
                  alt.Tooltip("modulus:Q", format=".4g", title="|λ|")])
-    return alt.layer(ring, pts, title="Eigenvalues of W (dots) against the unit circle").properties(
-        height=C.HEIGHT + 40)
+    side = HEIGHT - 120  # a square plot area (an hconcat keeps its own width in Streamlit)
+    return alt.hconcat(alt.layer(ring, pts).properties(width=side, height=side),
+                       title="Eigenvalues of W (dots) against the unit circle")
 
 
 def merge_rules(rules: dict[str, float], tol: float = 0.03) -> dict[str, float]:
@@ -124,7 +133,7 @@ def step_factor(path: pd.DataFrame, cols: dict[str, str], rules: dict[str, float
     lo, hi = (v.min() / 1.6, v.max() * 1.6) if len(v) else (0.1, 10.0)
     ch = C.lines(data, "step", "gain", series="series", domain=list(cols.values()), log_y=True,
                  x_title="steps back t", y_title="factor of step t: ‖Jₜu‖", title=title,
-                 y_domain=(lo, hi), height=C.HEIGHT + 40)
+                 y_domain=(lo, hi), height=HEIGHT)
     return alt.layer(ch, C.hrules(merge_rules(rules)))
 
 
@@ -133,25 +142,25 @@ def alignment(path: pd.DataFrame, bound) -> alt.Chart:
     order = ["measured sin θₜ", "bound tan θ₀·|λ₂/λ₁|ᵗ"]
     df = pd.concat([pd.DataFrame({"series": order[0], "step": path["step"], "value": path["sin_theta"]}),
                     pd.DataFrame({"series": order[1], "step": path["step"], "value": bound})])
-    df = df[(df["series"] == order[0]) | ((df["value"] >= 1e-16) & (df["value"] <= 1.0))]
+    df["value"] = df["value"].clip(upper=1.0)  # sin is at most 1 anyway
+    df = df[(df["series"] == order[0]) | (df["value"] >= 1e-16)]
     return C.lines(C.downsample(C.finite(df, ["value"]), 1200, by="series"), "step", "value",
                    series="series", domain=order, log_y=True, x_title="steps back t",
                    y_title="sin θₜ to the leading eigenvector", y_domain=(1e-16, 1.5),
                    title="Power method: gᵀWᵗ turns toward the leading eigenvector",
-                   height=C.HEIGHT + 40)
+                   height=HEIGHT)
 
 
 def ensembles(bands: pd.DataFrame, theory: pd.DataFrame, rho_line: pd.DataFrame) -> alt.LayerChart:
     """Medians and 10-90% bands of two ensembles, the random-walk theory band and rho^t."""
-    names = ["shared W: median of seeds", "fresh W per layer: median of seeds",
-             "random walk theory (mean, 10–90%)", "ρᵗ"]
-    meds = bands.assign(series=bands["ensemble"] + ": median of seeds", log10=bands["q50"])
+    names = ["shared W (median)", "fresh W per layer (median)", "random-walk theory", "ρᵗ"]
+    meds = bands.assign(series=bands["ensemble"] + " (median)", log10=bands["q50"])
     th = theory.assign(series=names[2], log10=theory["mean"])
     lo, hi = y_range(bands["q10"], bands["q90"], theory["lo"], theory["hi"], [0.0])
     data = pd.concat([meds[["series", "step", "log10"]], th[["series", "step", "log10"]],
                       cut(rho_line.assign(series=names[3]), lo, hi, group="series")])
     ch = C.lines(data, "step", "log10", series="series", domain=names, x_title="depth t (layers)",
-                 y_title="log₁₀ ‖gₜ‖ / ‖g₀‖", y_domain=(lo, hi), height=C.HEIGHT + 40,
+                 y_title="log₁₀ ‖gₜ‖ / ‖g₀‖", y_domain=(lo, hi), height=HEIGHT,
                  title="Same W every layer versus a fresh W per layer")
     areas = [alt.Chart(bands[bands["ensemble"] == e]).mark_area(opacity=0.18, color=col, clip=True)
              .encode(x="step:Q", y=alt.Y("q10:Q", scale=alt.Scale(domain=[lo, hi])), y2="q90:Q")
@@ -166,7 +175,7 @@ def ensembles(bands: pd.DataFrame, theory: pd.DataFrame, rho_line: pd.DataFrame)
 def sample_paths(paths: pd.DataFrame) -> alt.Chart:
     """One thin line per seed, coloured (and dashed) by ensemble."""
     names = ["shared W", "fresh W per layer"]
-    return alt.Chart(C.finite(paths, ["log10"]), height=C.HEIGHT + 40,
+    return alt.Chart(C.finite(paths, ["log10"]), height=HEIGHT,
                      title="Individual seeds: straight lines versus random walks").mark_line(
         strokeWidth=1.4, opacity=0.75, clip=True).encode(
         x=alt.X("step:Q", title="depth t (layers)"), y=alt.Y("log10:Q", title="log₁₀ ‖gₜ‖ / ‖g₀‖"),
@@ -182,4 +191,4 @@ def init_chart(measured: pd.DataFrame, theory: pd.DataFrame, direction: str, ord
     return C.lines(C.downsample(C.finite(df, ["log10"]), 400, by=["scheme", "curve"]), "layer",
                    "log10", series="scheme", domain=list(order), dash="curve",
                    dash_domain=["measured", "mean-field theory"], x_title="layer l",
-                   y_title=y_title, title=title, height=C.HEIGHT + 40)
+                   y_title=y_title, title=title, height=HEIGHT)
