@@ -10,8 +10,9 @@ pushed apart by that factor per step, so L jumps across the line: a wall of widt
 Gradients are by backpropagation through time (BPTT). A single point (shape (2,)) takes a fast
 path: plain floats, and the forward pass stops when the orbit repeats exactly (x_k == x_{k-2}, a
 fixed point or a 2-cycle, which is then exact forever); the repeating tail of the backward pass is
-a geometric series summed in closed form. Arrays of points (a map) use the plain vectorized BPTT.
-Both are checked against each other and against finite differences in the tests.
+a geometric series summed in closed form. Arrays of points (a map) use the same scheme vectorized,
+points leaving the loop as their orbits repeat. Both are checked against all-T-steps BPTT and
+against finite differences in the tests.
 """
 
 from __future__ import annotations
@@ -46,23 +47,21 @@ def wall_w_min(x0: float = X0) -> float:
 
 
 # --- one point: floats, exact early stop on a repeating orbit -----------------------------------
-def _sig(x: float) -> float:
-    return 0.5 * (1.0 + math.tanh(0.5 * x))
-
-
-def _orbit(depth: int, x0: float, w: float, b: float) -> tuple[list[float], int | None]:
-    """x_0..x_K and, if the orbit repeated (x_K == x_{K-2}, K <= T), the cycle start c = K - 2."""
-    xs, x = [x0], x0
-    for k in range(1, depth + 1):
-        x = w * _sig(x) + b
-        xs.append(x)
-        if k >= 2 and x == xs[k - 2]:
-            return xs, k - 2
-    return xs, None
-
-
-def _x_at(xs: list[float], c: int | None, t: int) -> float:
-    return xs[t] if c is None or t < c else xs[c + (t - c) % 2]
+def _orbit(depth: int, x0: float, w: float, b: float) -> tuple[list[float], float, int | None]:
+    """(s, x_T, c): s_t = sigma(x_t) for t = 0..K-1 and, if the orbit repeated (x_K == x_{K-2}
+    for some K <= T, exact in floats, so periodic from c = K - 2 on), the cycle start c; else K = T.
+    """
+    tanh, ss = math.tanh, []
+    append = ss.append
+    prev, cur = math.nan, x0
+    for k in range(depth):
+        s = 0.5 * (1.0 + tanh(0.5 * cur))
+        append(s)
+        nxt = w * s + b
+        if nxt == prev:  # x_{k+1} == x_{k-1}
+            return ss, (prev if (depth - k + 1) % 2 == 0 else cur), k - 1
+        prev, cur = cur, nxt
+    return ss, cur, None
 
 
 def _geometric(M: float, n: int) -> float:
@@ -78,19 +77,19 @@ def _geometric(M: float, n: int) -> float:
 
 
 def _point_value(depth, x0, target, w, b) -> float:
-    xs, c = _orbit(depth, x0, w, b)
-    return (_sig(_x_at(xs, c, depth)) - target) ** 2
+    sT = 0.5 * (1.0 + math.tanh(0.5 * _orbit(depth, x0, w, b)[1]))
+    return (sT - target) ** 2
 
 
 def _point_grad(depth, x0, target, w, b) -> tuple[float, float]:
     """BPTT: for t = T-1..0, gw += delta s_t, gb += delta, delta *= w sigma'(x_t)."""
-    xs, c = _orbit(depth, x0, w, b)
-    sT = _sig(_x_at(xs, c, depth))
+    ss, xT, c = _orbit(depth, x0, w, b)
+    sT = 0.5 * (1.0 + math.tanh(0.5 * xT))
     delta, gw, gb = 2.0 * (sT - target) * sT * (1.0 - sT), 0.0, 0.0
-    head = depth - 1
+    head = ss
     if c is not None:  # steps t = c..T-1 alternate between u = x_{T-1} and v = x_{T-2}
         n = depth - c
-        su, sv = _sig(_x_at(xs, c, depth - 1)), _sig(_x_at(xs, c, depth - 2))
+        su, sv = (ss[c], ss[c + 1]) if (depth - 1 - c) % 2 == 0 else (ss[c + 1], ss[c])
         mu, mv = w * su * (1 - su), w * sv * (1 - sv)
         M = mu * mv
         q = n // 2
@@ -103,41 +102,86 @@ def _point_grad(depth, x0, target, w, b) -> tuple[float, float]:
             gw, gb, delta = delta * G * (su + mu * sv), delta * G * (1.0 + mu), delta * Mq
         if n % 2:
             gw, gb, delta = gw + delta * su, gb + delta, delta * mu
-        head = c - 1
-    for t in range(head, -1, -1):
-        s = _sig(xs[t])
-        gw, gb, delta = gw + delta * s, gb + delta, delta * w * s * (1.0 - s)
+        head = ss[:c]
+    for s in reversed(head):
+        gw += delta * s
+        gb += delta
+        delta *= w * s * (1.0 - s)
     return gw, gb
 
 
-# --- many points: plain vectorized BPTT ----------------------------------------------------------
-def _forward(depth, x0, w, b, keep):
-    """x_T and, if ``keep``, the stored s_t = sigma(x_t) for t = 0..T-1, shape (T, ...)."""
+# --- many points: vectorized, with the same early stop -------------------------------------------
+def _forward(depth, x0, w, b):
+    """x_T after T plain steps, vectorized."""
     x = np.full(np.shape(w), float(x0))
-    S = np.empty((int(depth),) + np.shape(w)) if keep else None
-    for t in range(int(depth)):
-        s = sigmoid(x)
-        if keep:
-            S[t] = s
-        x = w * s + b
-    return x, S
+    for _ in range(int(depth)):
+        x = w * sigmoid(x) + b
+    return x
 
 
-def _bptt(depth, x0, target, w, b):
-    xT, S = _forward(depth, x0, w, b, keep=True)
+def _tail(depth, e, xe, xe1, w, delta):
+    """Backward through t = T-1..e of orbits that repeat from e on (x_{e+2k} = x_e, x_{e+2k+1} =
+    x_{e-1}), summed in closed form: returns (delta_e, gw, gb). Arrays of the same shape."""
+    n = depth - e
+    odd = (depth - 1 - e) % 2 == 1
+    su, sv = sigmoid(np.where(odd, xe1, xe)), sigmoid(np.where(odd, xe, xe1))  # x_{T-1}, x_{T-2}
+    mu, mv = w * su * (1 - su), w * sv * (1 - sv)
+    M, q = mu * mv, n // 2
+    Mq = M**q
+    G = np.where(M == 1.0, q, (1.0 - Mq) / np.where(M == 1.0, 2.0, 1.0 - M))
+    live = delta != 0  # a zero delta would meet an infinite series in 0 * inf
+    gw = np.where(live, delta * G * (su + mu * sv), 0.0)
+    gb = np.where(live, delta * G * (1.0 + mu), 0.0)
+    delta = np.where(live, delta * Mq, 0.0)
+    last = n % 2 == 1
+    return (np.where(last, delta * mu, delta), np.where(last, gw + delta * su, gw),
+            np.where(last, gb + delta, gb))
+
+
+def _bptt(depth, x0, target, w, b, block: int = 16):
+    """Vectorized BPTT with the fast path's early stop: every ``block`` steps the points whose
+    orbit repeats exactly (x_t == x_{t-2}) leave the loop; their tails are summed in closed form."""
+    n = w.size
+    idx, x, x1, x2 = np.arange(n), np.full(n, float(x0)), np.full(n, np.nan), np.full(n, np.nan)
+    wa, ba = w, b
+    blocks, done, t = [], [], 0
+    while t < depth and idx.size:
+        k = min(block, depth - t)
+        S = np.empty((k, idx.size))
+        for j in range(k):
+            S[j] = sigmoid(x)
+            x2, x1, x = x1, x, wa * S[j] + ba
+        t += k
+        blocks.append((idx, S))
+        if t < depth:
+            rep = x == x2
+            if rep.any():
+                done.append((idx[rep], t, x[rep], x1[rep]))
+                keep = ~rep
+                idx, x, x1, x2, wa, ba = idx[keep], x[keep], x1[keep], x2[keep], wa[keep], ba[keep]
+    xT, e, xe, xe1 = np.empty(n), np.full(n, depth), np.empty(n), np.empty(n)
+    xT[idx] = x
+    for i, te, a, c in done:
+        xT[i], e[i], xe[i], xe1[i] = np.where((depth - te) % 2 == 0, a, c), te, a, c
     sT = sigmoid(xT)
-    delta = 2.0 * (sT - target) * sT * (1.0 - sT)
-    gw, gb = np.zeros_like(delta), np.zeros_like(delta)
-    for t in range(int(depth) - 1, -1, -1):
-        gw += delta * S[t]
-        gb += delta
-        delta = delta * w * S[t] * (1.0 - S[t])
-    return (sT - target) ** 2, np.stack([gw, gb], axis=-1)
+    D = 2.0 * (sT - target) * sT * (1.0 - sT)
+    GW, GB = np.zeros(n), np.zeros(n)
+    cyc = e < depth
+    D[cyc], GW[cyc], GB[cyc] = _tail(depth, e[cyc], xe[cyc], xe1[cyc], w[cyc], D[cyc])
+    for i, S in reversed(blocks):
+        d, gw, gb, wi = D[i], GW[i], GB[i], w[i]
+        for j in range(S.shape[0] - 1, -1, -1):
+            gw += d * S[j]
+            gb += d
+            d = d * wi * S[j] * (1.0 - S[j])
+        D[i], GW[i], GB[i] = d, gw, gb
+    return (sT - target) ** 2, np.stack([GW, GB], axis=-1)
 
 
 def value_and_grad(depth: int, p, x0: float = X0, target: float = TARGET):
-    """(L (...), grad (..., 2)) at points p = (w, b) of shape (..., 2), by vectorized BPTT in chunks
-    of points so the stored states stay under ~16 MB whatever the grid and depth."""
+    """(L (...), grad (..., 2)) at points p = (w, b) of shape (..., 2), by vectorized BPTT with
+    early stop, in chunks of points so the stored states stay under ~16 MB whatever the grid and
+    depth."""
     w, b = np.broadcast_arrays(*np.moveaxis(np.asarray(p, dtype=float), -1, 0))
     fw, fb = w.ravel(), b.ravel()
     n = max(1, _CHUNK // max(int(depth), 1))
@@ -155,7 +199,7 @@ def _rnn_value(depth, x0, target, p):
             return np.float64(_point_value(depth, x0, target, float(p[0]), float(p[1])))
     w, b = np.moveaxis(p, -1, 0)
     with np.errstate(**ERR):
-        return (sigmoid(_forward(depth, x0, w, b, keep=False)[0]) - target) ** 2
+        return (sigmoid(_forward(depth, x0, w, b)) - target) ** 2
 
 
 def _rnn_grad(depth, x0, target, p):

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from core import optim
-from core.cliffs import transform
+from core.cliffs_train import transform
 from core.surfaces import Surface
 
-W_LINEAR = 1.1  # the linear case's recurrent weight (any |w| > 1 explodes)
+W_LINEAR = 1.02  # the linear case's recurrent weight (any |w| > 1 explodes)
 X0_QUARTIC = 3.0  # the 'large start' of the x^4 example
 
 
@@ -47,7 +47,7 @@ def linear_derivatives_by_recursion(max_depth: int, w: float = W_LINEAR, x0: flo
     return ds, es
 
 
-def linear_table(max_depth: int = 1000, w: float = W_LINEAR, x0: float = 0.5, points: int = 60
+def linear_table(max_depth: int = 1000, w: float = W_LINEAR, x0: float = 0.5, points: int = 30
                  ) -> pd.DataFrame:
     """Tidy rows T, quantity ('∂x_T/∂w' | '∂²x_T/∂w²'), source ('closed form' | 'recursion'),
     value, for T on a log-spaced set of depths from 1 to max_depth."""

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import cliffs as cl
 from core import cliffs_theory as th
+from core import cliffs_train as ct
 from ui import charts as C
 from ui import charts_cliffs as CC
 from ui import knobs as K
@@ -26,6 +27,23 @@ def start_from_click(key: str) -> None:
                 knob, min(max(float(picked[field]), knob.lo), knob.hi))
 
 
+def map_spec(field: str, T: int, w0: float, b0: float, lr: float, v: float, steps: int, shown) -> dict:
+    """The Vega-Lite spec of one map with the paths, built once per setting (Altair is slow)."""
+    zw, zb = cl.zoom_window(w0, b0)
+    tr = cached(ct.train)(T, w0, b0, lr, v, steps, shown)
+    if field == "loss":
+        return C.finish(CC.map_figure(cached(cl.cliff_map)(T), tr.history, shown, field,
+                                      f"Loss L(w, b) at T = {T}", zoom=(zw, zb), wall=True)).to_dict()
+    return C.finish(CC.map_figure(cached(cl.cliff_map)(T, 200, zw, zb), tr.history, shown, field,
+                                  f"‖∇L‖ around the start (zoom ×5), T = {T}")).to_dict()
+
+
+MAP_ALT = {"loss": "the loss", "grad_norm": "the gradient norm near the start"}
+MAP_CAPTIONS = {
+    "loss": "Two flat plateaus meet at a sharp edge: the cliff. White dashes: where x₀ = 0.5 is an "
+            "unstable fixed point (the wall for large T). White box: the zoom on the right.",
+    "grad_norm": "The gradient is tiny almost everywhere and huge on a line thinner than a pixel: "
+                 "only grid points that land on it light up. Click either map to start there."}
 k = frame("cliffs", claim=(
     "Recurrent and very deep networks have extremely steep regions, like cliffs, where many weights "
     "multiply together. A gradient step on the cliff face can move the parameters extremely far, "
@@ -36,11 +54,11 @@ st.latex(r"x_t = w\,\sigma(x_{t-1}) + b,\ x_0=0.5,\quad L(w,b)=(\sigma(x_T)-0.7)
          r"\ \Rightarrow\ \lVert \Delta\theta\rVert \le \varepsilon v")
 lr, v, T = k["lr"], k["clip"], k["depth"]
 shown = {"norm": ("no clipping", "clip by norm"), "value": ("no clipping", "clip by value"),
-         "all": cl.METHODS}[k["clipmode"]]
+         "all": ct.METHODS}[k["clipmode"]]
 cmp = "clip by value" if k["clipmode"] == "value" else "clip by norm"
 mp = cached(cl.cliff_map)(T)
-tr = cached(cl.train)(T, k["w0"], k["b0"], lr, v, k["steps"], shown)
-s = cl.summarize(tr, cmp)
+tr = cached(ct.train)(T, k["w0"], k["b0"], lr, v, k["steps"], shown)
+s = ct.summarize(tr, cmp)
 for m in shown:
     o = tr.outcomes[m]
     if o.state in ("thrown", "diverged"):
@@ -53,29 +71,18 @@ metrics([("Largest gradient norm", f"{s.largest_grad:.3g}", "Largest ‖∇L‖ 
          ("Largest step without clipping", f"{s.largest_step_plain:.3g}",
           "Longest step ε‖g‖ of plain descent"),
          ("Largest step with clipping", f"{s.largest_step_clipped:.3g}", f"Longest step when you {cmp}; "
-          f"clipping by norm bounds it by ε·v = {cl.max_clipped_step(lr, v):.3g}")])
+          f"clipping by norm bounds it by ε·v = {ct.max_clipped_step(lr, v):.3g}")])
 metrics([("Final loss without clipping", f"{s.final_plain:.3g}", "Loss after the last step, plain"),
          ("Final loss with clipping", f"{s.final_clipped:.3g}", f"Loss after the last step ({cmp})"),
          ("Cliff sharpness", f"{mp.sharpness:.3g}×", f"max / median of ‖∇L‖ over the {mp.n}×{mp.n} map")])
 
-win = dict(w_range=cl.W_RANGE, b_range=cl.B_RANGE)
-over = {f: CC.paths(tr.path, tr.exits, shown, wall=cl.wall_line() if f == "loss" else None, **win)
-        for f in ("loss", "grad_norm")}
-left, right = st.columns(2)
-for col, field, title, legend, key, what in (
-        (left, "loss", f"Loss L(w, b) at T = {T}", "L", "map_loss",
-         "Two flat plateaus meet at a sharp edge: the cliff. White dashes: where x₀ = 0.5 is an "
-         "unstable fixed point (the wall for large T). Click a map to start there."),
-        (right, "grad_norm", f"Gradient norm ‖∇L‖ at T = {T}", "‖∇L‖", "map_grad",
-         "The gradient is tiny almost everywhere and huge on a line thinner than a pixel: only "
-         "grid points that land on it light up.")):
+for col, field in zip(st.columns(2), ("loss", "grad_norm")):
     with col:
-        dom = (1e-4, 0.5) if field == "loss" else CC.log_domain(mp.grid[field])
-        ch = alt.layer(CC.heatmap(mp.grid, mp.n, field, legend, dom, title=title, select="pick", **win),
-                       over[field]).resolve_scale(color="independent", strokeDash="independent")
-        st.altair_chart(C.finish(ch), key=key, on_select=partial(start_from_click, key),
-                        selection_mode="pick", alt=f"{title} with the optimizer paths")
-        st.caption(what)
+        key = f"map_{field}"
+        st.vega_lite_chart(cached(map_spec)(field, T, k["w0"], k["b0"], lr, v, k["steps"], shown),
+                           key=key, on_select=partial(start_from_click, key), selection_mode="pick",
+                           alt=f"Map of {MAP_ALT[field]} over (w, b) with the optimizer paths")
+        st.caption(MAP_CAPTIONS[field])
 h = tr.history
 left, right = st.columns(2)
 with left:
@@ -86,7 +93,7 @@ with right:
     ch = CC.per_step(h, "step_norm", shown, y_title="step length ‖Δθ‖ (log scale)",
                      title="Step length per step", mark_clipped=v > 0)
     if v > 0:
-        ch = alt.layer(ch, C.hrules({f"ε·v = {cl.max_clipped_step(lr, v):.3g}": cl.max_clipped_step(lr, v)}))
+        ch = alt.layer(ch, C.hrules({f"ε·v = {ct.max_clipped_step(lr, v):.3g}": ct.max_clipped_step(lr, v)}))
     show_chart(C.finish(ch), h, "cliff_steps", "Triangles: steps the clip shortened. No norm-clipped "
                "step is longer than ε·v.", "Step length against step, clipped steps marked")
 
@@ -95,8 +102,9 @@ left, right = st.columns(2)
 with left:
     lin = th.linear_table()
     ch = alt.layer(CC.derivatives(lin), C.vrule(T, f"T = {T}"))
-    show_chart(C.finish(ch), lin, "linear_derivatives", f"x_T = w^T x₀ with w = {th.W_LINEAR}: the "
-               "slope and the curvature grow together, the curvature T times faster.",
+    show_chart(C.finish(ch), lin, "linear_derivatives", f"x_T = wᵀx₀ with w = {th.W_LINEAR}: slope "
+               "and curvature explode together; their ratio (T−1)/w grows, so a gradient step is "
+               "trustworthy over a shrinking distance.",
                "First and second derivative of x_T against T, log-log")
 with right:
     q = cached(th.quartic_runs)(lr, v, k["steps"])
@@ -109,7 +117,7 @@ with right:
                f"{th.quartic_critical_lr():.3g}; clipped descent moves at most ε·v per step and "
                "converges.", "Cost of x⁴ against step, with and without clipping")
 
-lo, hi = cl.threshold_range(s.mean_grad_plain)
+lo, hi = ct.threshold_range(s.mean_grad_plain)
 st.info(f"**Choosing v.** Pascanu et al. (2013) pick the threshold from the average gradient norm over "
         f"many updates; about 0.5 to 10 times it works. Here plain descent averaged ‖g‖ = "
         f"{s.mean_grad_plain:.3g} before it left the map, so v ≈ {lo:.3g} to {hi:.3g}; you chose "

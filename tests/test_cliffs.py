@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from core import cliffs as cl
 from core import cliffs_rnn as rnn
 from core import cliffs_theory as th
+from core import cliffs_train as ct
 from core import optim
 from core.surfaces import finite_difference_grad
 
@@ -117,7 +118,7 @@ def test_fast_single_point_path_equals_plain_bptt(depth):
         L, gw, gb = _naive_bptt(depth, *p)
         assert s.value(p) == L
         np.testing.assert_allclose(s.grad(p), [gw, gb], rtol=1e-9, atol=1e-300)
-        cycled += rnn._orbit(depth, rnn.X0, *p)[1] is not None
+        cycled += rnn._orbit(depth, rnn.X0, *p)[2] is not None
     assert cycled > (0.3 if depth >= 50 else 0) * len(P)  # the closed-form tail is exercised
     R = _points(depth, 100)
     L, G = rnn.value_and_grad(depth, R)
@@ -184,17 +185,17 @@ DEFAULT = dict(depth=50, w0=5.0, b0=-3.0, learning_rate=0.15, clip=1.0, num_step
 
 
 def test_at_the_defaults_one_step_throws_plain_descent_off_and_clipping_survives():
-    tr = cl.train(**DEFAULT)
-    plain, by_norm, by_value = (tr.outcomes[m] for m in cl.METHODS)
+    tr = ct.train(**DEFAULT)
+    plain, by_norm, by_value = (tr.outcomes[m] for m in ct.METHODS)
     assert plain.state == "thrown"
     h = tr.history[tr.history["method"] == "no clipping"]
     jump = h.iloc[plain.step]
     assert jump["step_norm"] > 10 and h["grad_norm"].iloc[plain.step - 1] > 100
     assert h["cost"].iloc[-1] == pytest.approx(0.09, abs=1e-3)  # stuck on the upper plateau
     assert by_norm.state == "ok" and by_value.state == "ok"
-    s = cl.summarize(tr)
+    s = ct.summarize(tr)
     assert s.final_clipped < s.final_plain / 5
-    assert s.largest_step_clipped <= cl.max_clipped_step(0.15, 1.0) * (1 + 1e-12)
+    assert s.largest_step_clipped <= ct.max_clipped_step(0.15, 1.0) * (1 + 1e-12)
     ex = tr.exits.iloc[0]  # the exit is on the window's edge, on the segment of the jump
     assert ex["b"] == pytest.approx(cl.B_RANGE[1]) and cl.W_RANGE[0] <= ex["w"] <= cl.W_RANGE[1]
     p, q = h[["w", "b"]].to_numpy()[plain.step - 1], np.array([ex["w_to"], ex["b_to"]])
@@ -207,10 +208,10 @@ def test_at_the_defaults_one_step_throws_plain_descent_off_and_clipping_survives
 @pytest.mark.parametrize("lr,v", [(0.15, 1.0), (1.0, 0.1), (3.0, 10.0), (0.05, 0.03)])
 @pytest.mark.parametrize("depth", [20, 50, 200])
 def test_norm_clipped_steps_never_exceed_lr_times_v(lr, v, depth):
-    tr = cl.train(depth, 5.0, -3.0, lr, v, 150, methods=("no clipping", "clip by norm", "clip by value"))
+    tr = ct.train(depth, 5.0, -3.0, lr, v, 150, methods=("no clipping", "clip by norm", "clip by value"))
     h = tr.history
     norm = h[h["method"] == "clip by norm"]
-    assert cl.summarize(tr).largest_step_clipped <= lr * v * (1 + 1e-12)
+    assert ct.summarize(tr).largest_step_clipped <= lr * v * (1 + 1e-12)
     g_prev = norm["grad_norm"].to_numpy()[:-1]
     steps = norm["step_norm"].to_numpy()[1:]
     np.testing.assert_allclose(steps, lr * np.minimum(g_prev, v), rtol=1e-9)
@@ -220,7 +221,7 @@ def test_norm_clipped_steps_never_exceed_lr_times_v(lr, v, depth):
 
 
 def test_clipping_off_gives_plain_descent():
-    tr = cl.train(**{**DEFAULT, "clip": 0.0})
+    tr = ct.train(**{**DEFAULT, "clip": 0.0})
     h = tr.history
     a, b = (h[h["method"] == m].reset_index(drop=True) for m in ("no clipping", "clip by norm"))
     np.testing.assert_array_equal(a[["w", "b", "cost"]].to_numpy(), b[["w", "b", "cost"]].to_numpy())

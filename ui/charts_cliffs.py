@@ -17,6 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core import cliffs as cl
 from ui import charts as C
 
 # viridis at 0, 1/8, ..., 1 (matplotlib's, which Vega's 'viridis' scheme samples)
@@ -26,7 +27,7 @@ _VIRIDIS = np.array([[0x44, 0x01, 0x54], [0x47, 0x2D, 0x7B], [0x3B, 0x52, 0x8B],
 METHOD_COLORS = {"no clipping": C.OKABE_ITO[3], "clip by norm": C.OKABE_ITO[0],
                  "clip by value": C.OKABE_ITO[2], "clipped": C.OKABE_ITO[0]}
 METHOD_DASH = {"no clipping": [1, 0], "clip by norm": [6, 3], "clip by value": [2, 2]}
-MAP_HEIGHT = 400
+MAP_HEIGHT = 480
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -74,7 +75,7 @@ def _axes(w_range, b_range):
 
 
 def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *, w_range, b_range,
-            title: str, coarse: int = 30, select: str | None = None) -> alt.LayerChart:
+            coarse: int = 25, select: str | None = None) -> alt.LayerChart:
     """The map of ``field`` (rows as :func:`core.cliffs.cliff_map` orders them) as an image on a
     log colour scale, with a legend, and a coarse invisible grid for tooltips and clicks (a point
     selection named ``select`` holding the clicked cell's w and b)."""
@@ -109,7 +110,29 @@ def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *
     if select:
         hover = hover.add_params(alt.selection_point(name=select, fields=["w", "b"], on="click",
                                                      clear=False, toggle=False))
-    return alt.layer(image, legend, hover, title=title, height=MAP_HEIGHT).resolve_scale(color="independent")
+    return alt.layer(image, legend, hover)
+
+
+def map_figure(m, history: pd.DataFrame, methods: Sequence[str], field: str, title: str, *,
+               zoom: tuple | None = None, wall: bool = False, select: str | None = "pick"
+               ) -> alt.LayerChart:
+    """One map (a :class:`core.cliffs.CliffMap`) of ``field`` ('loss' on a fixed log scale from
+    1e-4 to 0.5, or 'grad_norm' on :func:`log_domain`) with the runs' paths cut at its edge, the
+    wall's centre line if ``wall``, the outline of the ``zoom`` window (w_range, b_range) if
+    given, and a subtitle saying where each run that left the view went."""
+    win = dict(w_range=m.w_range, b_range=m.b_range)
+    path, exits = cl.path_in_window(history, **win)
+    dom = (1e-4, 0.5) if field == "loss" else log_domain(m.grid[field])
+    heat = heatmap(m.grid, m.n, field, "L" if field == "loss" else "‖∇L‖", dom, select=select, **win)
+    over = paths(path, exits, methods, wall=cl.wall_line(**win) if wall else None,
+                 box=cl.window_box(*zoom) if zoom else None, **win)
+    sub = [f"✕ {a} left the view at step {k} → (w, b) = ({u:.3g}, {c:.3g})"
+           for a, k, u, c in zip(exits["method"], exits["step"], exits["w_to"], exits["b_to"])]
+    chart = alt.layer(*heat.layer, *over.layer, height=MAP_HEIGHT,
+                      title=alt.TitleParams(title, subtitle=sub or alt.Undefined, subtitleFontSize=13,
+                                            subtitleColor="#D55E00"))
+    chart.params = heat.params  # the click selection, which altair lifted out of the hover layer
+    return chart.resolve_scale(color="independent", strokeDash="independent")
 
 
 def _sig4(v: float) -> float:
@@ -127,9 +150,10 @@ def _method_enc(methods: Sequence[str]) -> dict:
 
 
 def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_range, b_range,
-          wall: pd.DataFrame | None = None) -> alt.LayerChart:
+          wall: pd.DataFrame | None = None, box: pd.DataFrame | None = None) -> alt.LayerChart:
     """Optimizer paths over the map (colour and dash per method), the start, and a cross where a
-    run left the map, labelled with the step and where it went."""
+    run left the map, labelled with the step and where it went; optionally the wall's centre
+    line (white dashes) and the outline of a zoomed window (white box, columns order, w, b)."""
     x, y = _axes(w_range, b_range)
     enc = _method_enc(methods)
     data = C.finite(path, ["w", "b"])
@@ -137,6 +161,9 @@ def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_
     if wall is not None and len(wall):
         layers.append(alt.Chart(wall).mark_line(color="white", strokeDash=[3, 3], strokeWidth=1.5,
                                                 opacity=0.9, clip=True).encode(x=x, y=y))
+    if box is not None:
+        layers.append(alt.Chart(box).mark_line(color="white", strokeWidth=1.5, clip=True).encode(
+            x=x, y=y, order="order:Q"))
     layers.append(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2.2,
                                             clip=True).encode(
         x=x, y=y, order="step:Q", tooltip=["method:N", "step:Q", alt.Tooltip("w:Q", format=".4g"),
@@ -148,14 +175,10 @@ def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_
                base.mark_text(align="left", dx=9, dy=-9, fontSize=13, fontWeight="bold",
                               color="white").encode(text="label:N")]
     if len(exits):
-        ex = exits.assign(label=[f"left at step {s} → ({a:.3g}, {c:.3g})" for s, a, c in
-                                 zip(exits["step"], exits["w_to"], exits["b_to"])])
-        right = ex["w"] > w_range[0] + 0.6 * (w_range[1] - w_range[0])
-        eb = alt.Chart(ex).encode(x=x, y=y)
-        layers += [eb.mark_point(shape="cross", size=260, filled=True, color="white", stroke="black",
-                                 strokeWidth=1, clip=False),
-                   eb.mark_text(dy=18, fontSize=13, fontWeight="bold", color="white",
-                                align="right" if right.all() else "left").encode(text="label:N")]
+        layers.append(alt.Chart(exits).mark_point(shape="cross", size=260, filled=True, color="white",
+                                                  stroke="black", strokeWidth=1, clip=False).encode(
+            x=x, y=y, tooltip=["method:N", "step:Q", alt.Tooltip("w_to:Q", format=".4g"),
+                               alt.Tooltip("b_to:Q", format=".4g")]))
     return alt.layer(*layers)
 
 
@@ -193,12 +216,13 @@ def derivatives(table: pd.DataFrame) -> alt.LayerChart:
     closed = data[data["source"] == "closed form"]
     rec = data[data["source"] == "recursion"].assign(source="recursion (measured)")
     x = alt.X("T:Q", title="depth T (log scale)", scale=alt.Scale(type="log"))
-    y = alt.Y("value:Q", title="derivative at w = 1.1 (log scale)", scale=alt.Scale(type="log"),
+    y = alt.Y("value:Q", title="derivative (log scale)", scale=alt.Scale(type="log"),
               axis=alt.Axis(format=".0e"))
     tip = ["quantity:N", "source:N", "T:Q", alt.Tooltip("value:Q", format=".4g")]
     line = alt.Chart(closed, title="Linear case: slope and curvature of x_T", height=C.HEIGHT).mark_line(
         strokeWidth=2.5, clip=True).encode(x=x, y=y, tooltip=tip,
                                            **C.series_encoding("quantity", quantities))
-    dots = alt.Chart(rec).mark_point(size=36, color="#000000", opacity=0.7, clip=True).encode(
+    dots = alt.Chart(rec).mark_point(size=30, color="#000000", opacity=0.6, strokeWidth=1,
+                                     clip=True).encode(
         x=x, y=y, shape=alt.Shape("source:N", title=None, legend=alt.Legend(orient="top")), tooltip=tip)
     return alt.layer(line, dots)
