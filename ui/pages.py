@@ -109,13 +109,17 @@ PAGES = (
              "Gradients vanish or explode through many steps.",
              "‖Wᵗg‖ following ρᵗ for a shared W, and the random walk of a fresh W per layer.",
              ("dim", "depth", "seed"),
-             (Knob("rho", "Spectral radius ρ", "Largest |eigenvalue| of W.", 1.05, "float",
+             (Knob("rho", "Spectral radius ρ", "Largest |eigenvalue| of W (and the scale ρ²/n of the "
+                   "random layers of part 3).", 1.05, "float",
                    lo=0.5, hi=1.5, step=0.01, fmt="{:.2f}"),
-              Knob("matrix", "Matrix kind", "How W is built.", "orthogonal", "choice",
+              Knob("matrix", "Matrix kind", "Scaled orthogonal: every |λ| = σ = ρ. Symmetric: real "
+                   "λ spread over [−ρ/2, ρ]. Non-normal: the same λ plus a strong triangular "
+                   "coupling, so σ₁ is 3 to 7 although every |λ| ≤ ρ.", "orthogonal", "choice",
                    options=("orthogonal", "symmetric", "nonnormal"),
                    labels={"orthogonal": "scaled orthogonal", "symmetric": "symmetric",
                            "nonnormal": "non-normal"}),
-              Knob("activation", "Nonlinearity", "Applied between steps.", "linear", "choice",
+              Knob("activation", "Nonlinearity", "f in h = f(Wh + x), between steps (part 2): "
+                   "|f′| ≤ γ = 1 for tanh, 1/4 for the sigmoid.", "linear", "choice",
                    options=("linear", "tanh", "sigmoid")))),
     PageInfo("lecture_tour", "pages/7_Lecture_tour.py", "Lecture tour", "8", "school",
              "Walk a class through the whole chapter.",
