@@ -74,13 +74,11 @@ left, right = st.columns(2)
 with left:
     var = s2.variance.melt(id_vars=["batch", "order"], value_vars=["measured", "theory"],
                            var_name="curve", value_name="variance")
-    ch = C.lines(var, "batch", "variance", series="order", domain=mo.ORDERS, dash="curve",
-                 log_x=True, log_y=True, x_title="batch size B (log)",
-                 y_title="variance of the batch mean (log)",
-                 title="Contiguous batches keep the patient's variance τ²")
-    show_chart(C.finish(ch + C.vrule(B, "your B")), s2.variance, "variance_by_order",
-               f"Dashed: theory, τ² + σ²/B for stored batches within a patient (B ≤ {s2.k}), "
-               "(τ² + σ²)/B for random ones.", "Variance of minibatch means, stored versus shuffled")
+    ch = CM.by_order(var, "variance", mo.ORDERS, B, dash="curve", title="Contiguous batches keep "
+                     "the patient's variance τ²", y_title="variance of the batch mean (log)")
+    show_chart(C.finish(ch), s2.variance, "variance_by_order", f"Dashed: theory, τ² + σ²/B for "
+               f"stored batches within a patient (B ≤ {s2.k}), (τ² + σ²)/B for random ones.",
+               "Variance of minibatch means, stored versus shuffled")
 with right:
     corr = " and ".join(f"{o}: {v:+.2f}" for o, v in s2.corr_at.items())
     show_chart(C.finish(C.lines(s2.trace, "step", "error", series="order", domain=mo.ORDERS,
@@ -91,58 +89,45 @@ with right:
                "Minibatch gradient errors step by step in stored and shuffled order")
 left, right = st.columns(2)
 with left:
-    ch = C.lines(s2.correlation, "batch", "measured", series="order", domain=mo.ORDERS, log_x=True,
-                 x_title="batch size B (log)", y_title="correlation of successive errors",
-                 title="Successive estimates are not independent", y_domain=(-0.3, 1.0))
-    show_chart(C.finish(ch + C.hrules({"independent": 0.0}) + C.vrule(B, "your B")),
-               s2.correlation, "successive_correlation", "Stored order: batches smaller than a "
-               "patient share its effect. Shuffled: −B/(m − B), the small price of one finite "
-               "data set.", "Correlation of successive minibatch errors against batch size")
+    ch = CM.by_order(s2.correlation, "measured", mo.ORDERS, B, log_y=False, y_domain=(-0.3, 1.0),
+                     y_title="correlation of successive errors",
+                     title="Successive estimates are not independent")
+    show_chart(C.finish(ch + C.hrules({"independent": 0.0})), s2.correlation,
+               "successive_correlation", "Stored order: batches smaller than a patient share its "
+               "effect. Shuffled: −B/(m − B), the small price of one finite data set.",
+               "Correlation of successive minibatch errors against batch size")
 with right:
-    ch = CM.band_line(reuse.trace, "step", "gap", "se", x_title="SGD step",
-                      y_title="minibatch loss − true loss", title="Reusing examples biases the estimate")
-    ch = ch + C.hrules({"unbiased": 0.0, f"gap at the exact fit {reuse.fit_gap:.2f}": reuse.fit_gap})
-    ch = ch + CM.vrules({f"epoch {e + 1}": e * reuse.m // reuse.batch + 0.5 for e in range(1, 4)})
     bias = ", ".join(f"{b:+.3f}" for b in reuse.epochs["bias"])
-    show_chart(C.finish(ch), reuse.trace, "reuse_bias", f"Mean bias per epoch: {bias} (±2 SE band; "
-               f"{reuse.runs} data sets of m = {reuse.m}, n = {reuse.n}, B = {reuse.batch}, ε = "
-               f"{reuse.learning_rate}). Fresh examples in epoch 1, reused ones after.",
-               "Bias of the minibatch loss over epochs")
+    show_chart(C.finish(CM.reuse_chart(reuse.trace, reuse.fit_gap, reuse.m // reuse.batch,
+                                       len(reuse.epochs))), reuse.trace, "reuse_bias",
+               f"Mean bias per epoch: {bias} (±2 SE band; {reuse.runs} data sets of m = {reuse.m}, "
+               f"n = {reuse.n}, B = {reuse.batch}, ε = {reuse.learning_rate}). Fresh examples in "
+               "epoch 1, reused ones after.", "Bias of the minibatch loss over epochs")
 
 st.subheader("3. Training economics")
 order = "a fresh random order each epoch" if k["shuffle"] else "the stored order, sorted by y"
-cut = [f"B = {r.batch:,}: {r.steps} steps" for r in s3.runs if r.steps < s3.num_steps and not r.diverged]
+cut = [f"B = {r.batch:,}: {r.steps}" for r in s3.runs if r.steps < s3.num_steps and not r.diverged]
 st.markdown(f"SGD at your ε = {lr:g} from w = 0 on the part-1 data, batches in {order}. "
-            + (f"Runs cut short to keep the page fast: {', '.join(cut)}." if cut else ""))
+            + (f"Steps cut to keep the page fast: {', '.join(cut)}." if cut else ""))
+gone = " Diverged runs stop at their last finite point." if any(r.diverged for r in s3.runs) else ""
 left, right = st.columns(2)
-runs = [f"B = {r.batch:,}" for r in s3.runs]
-for col, x, title in ((left, "step", "steps"), (right, "examples", "examples")):
+for col, x, note in ((left, "step", "Larger batches: fewer, better steps."),
+                     (right, "examples", "Smaller batches: more progress per example, until the "
+                      "noise floor.")):
     with col:
-        ch = C.lines(s3.history, x, "loss", series="run", domain=runs, log_y=True,
-                     y_title="excess true loss (log)", title=f"Loss against {title}")
-        ch = CM.symlog_x(ch, x, f"{title} processed (symlog)")
-        show_chart(C.finish(ch), s3.history, f"sgd_loss_vs_{title}",
-                   "Larger batches: fewer, better steps." if x == "step" else
-                   "Smaller batches: more progress per example, until the noise floor.",
-                   f"SGD loss against {title} for three batch sizes")
+        show_chart(C.finish(CM.loss_chart(s3.history, x, [f"B = {r.batch:,}" for r in s3.runs])),
+                   s3.history, f"sgd_loss_vs_{x}", note + gone, f"SGD loss against {x}")
 left, right = st.columns(2)
 with left:
-    qs = ["B_simple measured", "B_simple theory", "B_noise theory"]
-    ch = CM.symlog_x(C.lines(s3.noise, "step", "value", series="quantity", domain=qs, log_y=True,
-                             y_title="batch size (log)", title=f"Gradient noise scale along B = {B:,}"),
-                     "step", "step (symlog)")
-    show_chart(C.finish(ch + C.hrules({f"your B = {B:,}": B})), s3.noise, "noise_scale",
+    show_chart(C.finish(CM.noise_chart(s3.noise, B)), s3.noise, "noise_scale",
                f"Measured from {s3.sample:,} examples at each point. As the gradient shrinks the "
                "noise scale grows: the best batch grows during training.",
                "Gradient noise scale along the SGD run")
 with right:
     sc = cached(mb.learning_rate_limits)(k["dim"], kappa, k["seed"])
-    ch = C.lines(sc, "batch", "learning_rate", series="curve", log_x=True, log_y=True,
-                 x_title="batch size B (log)", y_title="learning rate ε (log)",
-                 title="Which step each batch allows")
-    show_chart(C.finish(ch + C.hrules({f"your ε = {lr:g}": lr}) + C.vrule(B, "your B")), sc,
-               "step_vs_batch", "Above the stability limit SGD diverges; the best step grows ~B "
-               "up to B_noise, then saturates (at w = 0).", "Learning rate limits against batch size")
+    show_chart(C.finish(CM.step_chart(sc, lr, B)), sc, "step_vs_batch", "Above the stability limit "
+               "SGD diverges; the best step grows ~B up to B_noise, then saturates (at w = 0).",
+               "Learning rate limits against batch size")
 
 with st.expander("The math"):
     st.markdown("A minibatch of B examples drawn without replacement from m has mean error variance "

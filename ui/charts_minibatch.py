@@ -38,7 +38,11 @@ def error_curves(curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def error_vs_batch(df: pd.DataFrame, target: float, match: float) -> alt.LayerChart:
-    """Relative error of g_B and H^-1 g_B against B (log-log), with the 100 / 10,000 markers."""
+    """Relative error of g_B and H^-1 g_B against B (log-log), with the 100 / 10,000 markers.
+    The kappa bound is drawn only up to 30 times the largest measured error, so a huge kappa does
+    not squash the measured curves."""
+    top = 30 * df.loc[df["series"] != BOUND, "error"].max()
+    df = df[(df["series"] != BOUND) | (df["error"] <= top)]
     ch = C.lines(df, "batch", "error", series="series", domain=[GRAD, NEWTON, BOUND], dash="curve",
                  dash_domain=["measured", "theory"], log_x=True, log_y=True,
                  x_title="batch size B (log)", y_title="relative RMS error (log)",
@@ -78,5 +82,51 @@ def band_line(df: pd.DataFrame, x: str, y: str, se: str, *, x_title: str, y_titl
 
 
 def symlog_x(chart: alt.Chart, field: str, title: str) -> alt.Chart:
-    """The same chart with a symlog x axis: log-like, but 0 (the starting point) stays visible."""
-    return chart.encode(x=alt.X(f"{field}:Q", title=title, scale=alt.Scale(type="symlog")))
+    """The same chart with a symlog x axis: log-like, but 0 (the starting point) stays visible;
+    ticks at 0, 1, 10, 100, ... up to the data's largest x."""
+    top = float(chart.data[field].max()) if len(chart.data) else 1.0
+    ticks = [0] + [10**e for e in range(9) if 10**e <= top]
+    return chart.encode(x=alt.X(f"{field}:Q", title=title, scale=alt.Scale(type="symlog"),
+                                axis=alt.Axis(values=ticks, format=",")))
+
+
+def by_order(df: pd.DataFrame, y: str, orders, batch: int, *, y_title: str, title: str,
+             log_y: bool = True, dash: str | None = None, y_domain=None) -> alt.LayerChart:
+    """Part 2: a quantity against batch size, one colour per order, a rule at the page's B."""
+    ch = C.lines(df, "batch", y, series="order", domain=list(orders), dash=dash, log_x=True,
+                 log_y=log_y, x_title="batch size B (log)", y_title=y_title, title=title,
+                 y_domain=y_domain)
+    return ch + C.vrule(batch, "your B")
+
+
+def reuse_chart(trace: pd.DataFrame, fit_gap: float, steps_per_epoch: int, epochs: int):
+    """Part 2: bias of the minibatch loss over SGD steps, epoch boundaries marked."""
+    ch = band_line(trace, "step", "gap", "se", x_title="SGD step",
+                   y_title="minibatch loss − true loss", title="Reusing examples biases the estimate")
+    ch = ch + C.hrules({"unbiased": 0.0, f"gap at the exact fit {fit_gap:.2f}": fit_gap})
+    return ch + vrules({f"epoch {e + 1}": e * steps_per_epoch + 0.5 for e in range(1, epochs)})
+
+
+def loss_chart(history: pd.DataFrame, x: str, runs) -> alt.Chart:
+    """Part 3: the true excess loss of each SGD run against steps or examples (symlog x)."""
+    name = {"step": "steps"}.get(x, x)
+    ch = C.lines(history, x, "loss", series="run", domain=list(runs), log_y=True,
+                 y_title="excess true loss (log)", title=f"Loss against {name}")
+    return symlog_x(ch, x, f"{name} processed (symlog)")
+
+
+def noise_chart(noise: pd.DataFrame, batch: int) -> alt.LayerChart:
+    """Part 3: B_simple (measured and closed form) and B_noise along the run."""
+    qs = ["B_simple measured", "B_simple theory", "B_noise theory"]
+    ch = symlog_x(C.lines(noise, "step", "value", series="quantity", domain=qs, log_y=True,
+                          y_title="batch size (log)", title=f"Gradient noise scale along B = {batch:,}"),
+                  "step", "step (symlog)")
+    return ch + C.hrules({f"your B = {batch:,}": batch})
+
+
+def step_chart(curves: pd.DataFrame, learning_rate: float, batch: int) -> alt.LayerChart:
+    """Part 3: the stability limit and the best step against batch size, with the page's lr, B."""
+    ch = C.lines(curves, "batch", "learning_rate", series="curve", log_x=True, log_y=True,
+                 x_title="batch size B (log)", y_title="learning rate ε (log)",
+                 title="Which step each batch allows")
+    return ch + C.hrules({f"your ε = {learning_rate:g}": learning_rate}) + C.vrule(batch, "your B")
