@@ -37,7 +37,7 @@ class Result(NamedTuple):
     diverged_at: int | None
 
 
-def train(learning_rate: float = 0.15, num_steps: int = 1500, seed: int = 0, every: int = 25,
+def train(learning_rate: float = 0.15, num_steps: int = 1500, seed: int = 0, every: int = 50,
           power_iters: int = 8) -> Result:
     """Full-batch gradient descent on :func:`make_task`, measuring curvature every ``every`` steps.
 
