@@ -47,9 +47,14 @@ def _scale(log: bool, domain=None, **kw):
 
 
 def series_encoding(field: str, domain: Sequence[str], title: str | None = None, dash: bool = True,
-                    colors: Sequence[str] = OKABE_ITO, legend_orient: str = "top"):
-    """Colour (and dash) encodings of one categorical field with a fixed order of series."""
-    legend = alt.Legend(orient=legend_orient, title=title, labelLimit=320)
+                    colors: Sequence[str] = OKABE_ITO, legend_orient: str = "top",
+                    legend_columns: int | None = None):
+    """Colour (and dash) encodings of one categorical field with a fixed order of series.
+    ``legend_columns`` lays long legends out in that many columns (default: 2 when the
+    labels are long, else one row)."""
+    if legend_columns is None:
+        legend_columns = 2 if sum(len(str(d)) for d in domain) > 60 else len(domain)
+    legend = alt.Legend(orient=legend_orient, title=title, labelLimit=320, columns=legend_columns)
     enc = {"color": alt.Color(f"{field}:N", title=title, legend=legend,
                               scale=alt.Scale(domain=list(domain), range=list(colors[: len(domain)])))}
     if dash:

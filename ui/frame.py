@@ -161,9 +161,14 @@ def cached(fn: Callable) -> Callable:
 
 
 def metrics(items: Sequence[tuple[str, str, str]]) -> None:
-    """A row of st.metric headline numbers: (label, value, help)."""
-    for col, (label, value, help_) in zip(st.columns(len(items)), items):
-        col.metric(label, value, help=help_)
+    """Rows of st.metric headline numbers: (label, value, help). Long labels get wider columns
+    (fewer per row) so they are not cut off."""
+    longest = max((len(label) for label, _, _ in items), default=0)
+    per_row = 5 if longest <= 24 else 4 if longest <= 30 else 3
+    for start in range(0, len(items), per_row):
+        row = items[start:start + per_row]
+        for col, (label, value, help_) in zip(st.columns(per_row), row):
+            col.metric(label, value, help=help_)
 
 
 def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: str) -> None:
