@@ -62,9 +62,10 @@ with left:
 with right:
     mk = cached(mb.match_against_kappa)(k["dim"], k["seed"])
     show_chart(C.finish(CM.match_vs_kappa(mk, kappa, s1.match)), mk, "newton_batch_vs_kappa",
-               f"A² = {s1.amplification:.3g} here (measured). Least-squares gradient noise is shaped "
-               "like H, so the batch grows about like κ; the κ² worst case needs the noise in the "
-               "flattest direction.", "Batch needed by the Newton direction against condition number")
+               f"A² = {s1.amplification:.3g} here (measured; the line assumes unlimited data). "
+               "Least-squares gradient noise is shaped like H, so the batch grows about like κ; the "
+               "κ² worst case needs the noise in the flattest direction.",
+               "Batch needed by the Newton direction against condition number")
 
 st.subheader("2. Random versus ordered batches")
 st.markdown(f"{s2.m:,} records stored patient by patient ({s2.k} per patient): record = patient "
