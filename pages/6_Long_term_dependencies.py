@@ -25,8 +25,9 @@ metrics([
     ("Largest singular value", f"{rec.sigma_max:.4g}", "σ₁ = max ‖Wu‖ over unit u: equal to ρ for "
      "the orthogonal and symmetric kinds, far above it for the non-normal kind")])
 items = [
-    ("Gradient norm ratio after depth (shared W)", CL.sci10(h.shared), f"‖(Wᵀ)ᵀg‖/‖g‖ after T = {T} "
-     f"steps, no nonlinearity. ρᵀ = {CL.sci10(h.shared_theory)} (equal for the orthogonal kind)"),
+    ("Gradient norm ratio after depth (shared W)", CL.sci10(h.shared), f"‖Wᵀ⋯Wᵀg‖/‖g‖ with "
+     f"{T} factors Wᵀ, no nonlinearity. ρ^{T} = {CL.sci10(h.shared_theory)} (equal for the "
+     "orthogonal kind)"),
     ("Gradient norm ratio after depth (fresh W per layer)", CL.sci10(h.fresh), f"Median over "
      f"{h.num_seeds} seeds with a new W ~ N(0, ρ²/n) at each of the {T} layers; random-walk "
      f"theory {CL.sci10(h.fresh_theory)}"),
@@ -117,11 +118,11 @@ with left:
 with right:
     show_chart(CL.finish(CL.sample_paths(ens.paths)), ens.paths, "seed_paths", "Each shared-W "
                "seed is a straight line with its own slope ln|λmax|; fresh-W seeds wander around "
-               "one slope, ½(ψ(n/2) − ln(n/2)) + ln ρ per layer.", "Individual seeds")
+               "one slope, ½(ψ(n/2) − ln(n/2)) + ln ρ per layer (natural log).", "Individual seeds")
 
 st.subheader("4 · Initialization: variance through depth")
 ini = cached(ld.initialization_study)(T, k["seed"])
-theory = th.initialization_theory(ini.width, T)
+theory = cached(th.initialization_theory)(ini.width, T)
 st.markdown(f"A deep net of {T} square layers of width {ini.width} (fixed, not n, to keep it fast), "
             f"a batch of {ini.batch} inputs x ~ N(0, I), one Gaussian draw per layer shared by the "
             "four schemes. Dashed: the infinite-width (mean-field) recursion.")
