@@ -39,11 +39,6 @@ def map_spec(field: str, T: int, w0: float, b0: float, lr: float, v: float, step
 
 
 MAP_ALT = {"loss": "the loss", "grad_norm": "the gradient norm near the start"}
-MAP_CAPTIONS = {
-    "loss": "Two flat plateaus meet at a sharp edge: the cliff. White dashes: where x₀ = 0.5 is an "
-            "unstable fixed point (the wall for large T). White box: the zoom on the right.",
-    "grad_norm": "The gradient is tiny almost everywhere and huge on a line thinner than a pixel: "
-                 "only grid points that land on it light up. Click either map to start there."}
 k = frame("cliffs", claim=(
     "Recurrent and very deep networks have extremely steep regions, like cliffs, where many weights "
     "multiply together. A gradient step on the cliff face can move the parameters extremely far, "
@@ -76,26 +71,39 @@ metrics([("Final loss without clipping", f"{s.final_plain:.3g}", "Loss after the
          ("Final loss with clipping", f"{s.final_clipped:.3g}", f"Loss after the last step ({cmp})"),
          ("Cliff sharpness", f"{mp.sharpness:.3g}×", f"max / median of ‖∇L‖ over the {mp.n}×{mp.n} map")])
 
+cliff = mp.sharpness > 100
+captions = {
+    "loss": "Two flat plateaus meet at a sharp edge: the cliff. White dashes: where x₀ = 0.5 is an "
+            "unstable fixed point, the wall in theory. White box: the zoom on the right." if cliff
+    else f"At T = {T} the loss is still smooth (sharpness {mp.sharpness:.3g}×): raise the depth T "
+         "and watch a wall grow along the white dashes.",
+    "grad_norm": "‖∇L‖ is tiny almost everywhere and huge on a line thinner than a pixel: only grid "
+                 "points that land on it light up. Click either map to start there." if cliff
+    else "No wall yet: the gradient varies smoothly. Click either map to start there."}
 for col, field in zip(st.columns(2), ("loss", "grad_norm")):
     with col:
         key = f"map_{field}"
         st.vega_lite_chart(cached(map_spec)(field, T, k["w0"], k["b0"], lr, v, k["steps"], shown),
                            key=key, on_select=partial(start_from_click, key), selection_mode="pick",
                            alt=f"Map of {MAP_ALT[field]} over (w, b) with the optimizer paths")
-        st.caption(MAP_CAPTIONS[field])
+        st.caption(captions[field])
 h = tr.history
 left, right = st.columns(2)
 with left:
     ch = CC.per_step(h, "cost", shown, y_title="loss L (log scale)", title="Loss per step")
-    show_chart(C.finish(ch), h, "cliff_runs", "A run thrown off the wall stays on a plateau: "
-               "its loss never comes back down.", "Loss against step for each method")
+    thrown = [m for m in shown if tr.outcomes[m].state == "thrown"]
+    show_chart(C.finish(ch), h, "cliff_runs", (
+        f"Thrown off the wall ({', '.join(thrown)}), a run lands on a plateau and its loss never "
+        "comes back down." if thrown else "No run was thrown off the map this time; where no "
+        "gradient exceeded v, the curves coincide."), "Loss against step for each method")
 with right:
     ch = CC.per_step(h, "step_norm", shown, y_title="step length ‖Δθ‖ (log scale)",
                      title="Step length per step", mark_clipped=v > 0)
     if v > 0:
         ch = alt.layer(ch, C.hrules({f"ε·v = {ct.max_clipped_step(lr, v):.3g}": ct.max_clipped_step(lr, v)}))
     show_chart(C.finish(ch), h, "cliff_steps", "Triangles: steps the clip shortened. No norm-clipped "
-               "step is longer than ε·v.", "Step length against step, clipped steps marked")
+               "step is longer than ε·v." if v > 0 else "Clipping is off: every step is ε‖g‖ long.",
+               "Step length against step, clipped steps marked")
 
 st.subheader("Why it happens, and why clipping helps beyond cliffs")
 left, right = st.columns(2)
@@ -108,7 +116,7 @@ with left:
                "First and second derivative of x_T against T, log-log")
 with right:
     q = cached(th.quartic_runs)(lr, v, k["steps"])
-    ch = CC.per_step(q.history, "cost", ("no clipping", "clip by norm"), y_format=".0e",
+    ch = CC.per_step(q.history, "cost", ("no clipping", "clip by norm"),
                      y_title="f(x) = x⁴ (log scale)", title=f"f = x⁴ from x₀ = {th.X0_QUARTIC:g}")
     st_plain = q.status["no clipping"]
     if st_plain.diverged:

@@ -183,7 +183,7 @@ def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_
 
 
 def per_step(hist: pd.DataFrame, field: str, methods: Sequence[str], *, y_title: str, title: str,
-             log_y: bool = True, mark_clipped: bool = False, y_format: str | None = None
+             log_y: bool = True, mark_clipped: bool = False, y_format: str | None = ".0e"
              ) -> alt.LayerChart:
     """One line per method of ``field`` against the step; clipped steps as filled triangles."""
     colors = [METHOD_COLORS[m] for m in methods]
@@ -198,12 +198,12 @@ def per_step(hist: pd.DataFrame, field: str, methods: Sequence[str], *, y_title:
         **_method_enc(methods))
     if not mark_clipped:
         return line
-    clip = data[data["clipped"]].assign(mark="clipped step")
+    clip = data[data["clipped"]].assign(mark="clipped")
     tri = alt.Chart(clip).mark_point(shape="triangle-down", size=60, filled=True, clip=True).encode(
         x="step:Q", y=ys, color=alt.Color("method:N", legend=None,
                                           scale=alt.Scale(domain=list(methods), range=colors)),
         shape=alt.Shape("mark:N", title=None, legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(domain=["clipped step"], range=["triangle-down"])))
+                        scale=alt.Scale(domain=["clipped"], range=["triangle-down"])))
     return alt.layer(line, tri)
 
 
