@@ -2,7 +2,7 @@
 
 x_t = w sigma(x_{t-1}) + b for t = 1..T, x_0 = 0.5, loss L(w, b) = (sigma(x_T) - 0.7)^2
 ('On the difficulty of training recurrent neural networks', ICML 2013, section 3.2 and Fig 6;
-book 8.2.4, Fig 8.3). When |w sigma'(x_0)| > 1 (|w| > 4.25) the point x_0 is an unstable fixed
+book 8.2.4, Fig 8.3). When |w sigma'(x_0)| > 1 (|w| > 4.26) the point x_0 is an unstable fixed
 point of x -> w sigma(x) + b on the line b = x_0 - w sigma(x_0); orbits starting beside it are
 pushed apart by that factor per step, so L jumps across the line: a wall of width about
 |w sigma'(x_0)|^-T whose gradient is huge while the loss on both sides is nearly flat.
@@ -41,7 +41,7 @@ def wall_b(w, x0: float = X0):
 
 
 def wall_w_min(x0: float = X0) -> float:
-    """1 / sigma'(x_0): the |w| above which the fixed point x_0 is unstable (4.25 for x_0 = 0.5)."""
+    """1 / sigma'(x_0): the |w| above which the fixed point x_0 is unstable (4.2553 for x_0 = 0.5)."""
     s = float(sigmoid(x0))
     return 1.0 / (s * (1.0 - s))
 

@@ -94,8 +94,8 @@ with left:
     thrown = [m for m in shown if tr.outcomes[m].state == "thrown"]
     show_chart(C.finish(ch), h, "cliff_runs", (
         f"Thrown off the wall ({', '.join(thrown)}), a run lands on a plateau and its loss never "
-        "comes back down." if thrown else "No run was thrown off the map this time; where no "
-        "gradient exceeded v, the curves coincide."), "Loss against step for each method")
+        "comes back down." if thrown else "No run was thrown off the map this time: whether a step "
+        "lands on the wall is luck, so nudge ε or the start."), "Loss against step for each method")
 with right:
     ch = CC.per_step(h, "step_norm", shown, y_title="step length ‖Δθ‖ (log scale)",
                      title="Step length per step", mark_clipped=v > 0)
@@ -131,16 +131,16 @@ st.info(f"**Choosing v.** Pascanu et al. (2013) pick the threshold from the aver
         f"{s.mean_grad_plain:.3g} before it left the map, so v ≈ {lo:.3g} to {hi:.3g}; you chose "
         f"v = {v:g}.", icon=":material/tune:")
 with st.expander("The math"):
-    st.markdown("**Backpropagation through time.** With δ_T = 2(σ(x_T) − 0.7) σ′(x_T), for t = T−1 "
-                "down to 0:")
+    st.markdown(r"**Backpropagation through time.** With $\delta_T = 2(\sigma(x_T) - 0.7)\,"
+                r"\sigma'(x_T)$, for $t = T-1$ down to 0:")
     st.latex(r"\frac{\partial L}{\partial w} \mathrel{+}= \delta_{t+1}\,\sigma(x_t),\quad"
              r"\frac{\partial L}{\partial b} \mathrel{+}= \delta_{t+1},\quad"
              r"\delta_t = \delta_{t+1}\, w\,\sigma'(x_t)")
-    st.markdown("**Where the wall is.** On the line b = x₀ − w σ(x₀) the state stays at x₀ for ever. "
-                "If |w σ′(x₀)| = 0.235|w| > 1 (|w| > 4.25) that fixed point is unstable: a start "
-                "beside it is pushed away by that factor per step and ends in one of two basins. "
-                "The switch between them is about |wσ′(x₀)|^−T wide and its slope about "
-                "|wσ′(x₀)|^T tall.")
+    st.markdown(r"**Where the wall is.** On the line $b = x_0 - w\,\sigma(x_0)$ the state stays at "
+                r"$x_0$ for ever. If $|w\,\sigma'(x_0)| = 0.235\,|w| > 1$ ($|w| > 4.26$) that fixed "
+                "point is unstable: a start beside it is pushed away by that factor per step and ends "
+                r"in one of two basins. The switch between them is about $|w\sigma'(x_0)|^{-T}$ wide "
+                r"and its slope about $|w\sigma'(x_0)|^{T}$ tall.")
     st.markdown("**Clipping.** By norm keeps the direction and gives ‖Δθ‖ = ε·min(‖g‖, v). By value "
                 "clips each component to [−v, v]: the direction changes, but gᵀclip(g) > 0 so it "
                 "still descends, and ‖Δθ‖ ≤ ε·v·√2 here.")

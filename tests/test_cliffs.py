@@ -9,6 +9,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -126,6 +127,27 @@ def test_fast_single_point_path_equals_plain_bptt(depth):
     np.testing.assert_allclose([s.grad(p) for p in R], G, rtol=1e-6, atol=1e-12)
 
 
+@pytest.mark.parametrize("depth", [2, 17, 50, 333, 1000])
+def test_vectorized_early_stop_equals_all_steps_of_vectorized_bptt(depth):
+    """The map's BPTT drops points from the loop as their orbits repeat; same arithmetic as running
+    all T steps for every point, so they agree tightly, on the wall too."""
+    w = np.array([4.3, 5.0, 6.0, 8.0, -6.0])
+    near = np.column_stack([np.repeat(w, 3), np.repeat(rnn.wall_b(w), 3) + np.tile([0, 1e-9, -1e-3], 5)])
+    P = np.vstack([_points(depth + 7, 300), near])
+    wv, bv = P[:, 0], P[:, 1]
+    xs = [np.full(len(P), rnn.X0)]
+    for _ in range(depth):
+        xs.append(wv * rnn.sigmoid(xs[-1]) + bv)
+    sT = rnn.sigmoid(xs[-1])
+    d, gw, gb = 2 * (sT - rnn.TARGET) * sT * (1 - sT), 0.0, 0.0
+    for t in range(depth - 1, -1, -1):
+        st = rnn.sigmoid(xs[t])
+        gw, gb, d = gw + d * st, gb + d, d * wv * st * (1 - st)
+    L, G = rnn.value_and_grad(depth, P)
+    np.testing.assert_array_equal(L, (sT - rnn.TARGET) ** 2)
+    np.testing.assert_allclose(G, np.column_stack([gw, gb]), rtol=1e-9, atol=1e-300)
+
+
 @pytest.mark.parametrize("w", [5.0, 6.0, 8.0])
 @pytest.mark.parametrize("depth", [5, 10, 20])
 def test_gradient_on_the_wall_line_is_the_geometric_series(w, depth):
@@ -218,6 +240,18 @@ def test_norm_clipped_steps_never_exceed_lr_times_v(lr, v, depth):
     np.testing.assert_array_equal(norm["clipped"].to_numpy()[1:], g_prev > v)
     value = h[h["method"] == "clip by value"]
     assert value["step_norm"].max() <= lr * v * np.sqrt(2) * (1 + 1e-12)
+
+
+def test_paths_are_cut_where_they_leave_the_window():
+    h = pd.DataFrame({"method": ["a"] * 4 + ["b"] * 2, "step": [0, 1, 2, 3, 0, 1],
+                      "w": [0.5, 0.8, 3.0, 0.1, 5.0, 0.5], "b": [0.5, 0.5, 1.5, 0.1, 5.0, 0.5]})
+    path, exits = cl.path_in_window(h, (0.0, 1.0), (0.0, 1.0))
+    a = path[path["method"] == "a"]
+    assert a["step"].tolist() == [0, 1, 2] and a["w"].iloc[-1] == pytest.approx(1.0)
+    assert a["b"].iloc[-1] == pytest.approx(0.5 + (1.0 - 0.8) / (3.0 - 0.8))  # on the segment
+    assert exits.set_index("method").loc["a", ["step", "w_to", "b_to"]].tolist() == [2, 3.0, 1.5]
+    assert exits.set_index("method").loc["b", "step"] == 0  # started outside
+    assert cl.first_exit(np.array([[0.5, 0.5], [1.0, 1.0]]), (0, 1), (0, 1)) is None  # edge is in
 
 
 def test_clipping_off_gives_plain_descent():

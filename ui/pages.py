@@ -81,22 +81,26 @@ PAGES = (
              "Training slows to a crawl on a plateau, or Newton's method stops at a saddle.",
              "Newton jumping onto the saddle while gradient descent lingers, then escapes.",
              ("lr", "dim", "seed"),
-             (Knob("surface", "Surface", "The 2-D cost surface of part 1.", "x2-y2", "choice",
+             (Knob("surface", "Surface", "The 2-D cost surface of part 1 (URL name in brackets): "
+                   "x² − y² (`x2-y2`, book Fig 4.5), 5x² − y² (`5x2-y2`, Dauphin et al. 2014), the "
+                   "monkey saddle x³ − 3xy² (`monkey`, zero Hessian) or Himmelblau's function ÷ 10 "
+                   "(`himmelblau`, four minima and four saddles).", "x2-y2", "choice",
                    options=("x2-y2", "5x2-y2", "monkey", "himmelblau"),
                    labels={"x2-y2": "x² − y²", "5x2-y2": "5x² − y²", "monkey": "monkey saddle",
                            "himmelblau": "Himmelblau"}),
               Knob("offset", "Start offset", "Distance of the start from the saddle's stable "
-                   "manifold. Log scale.", 1e-6, "grid", options=log_grid(1e-12, 1e-1, (1, 2, 5)),
-                   fmt="{:.0e}"),
+                   "manifold, along its escape direction (parts 1 and 2). Log scale.", 1e-6,
+                   "grid", options=log_grid(1e-12, 1e-1, (1, 2, 5)), fmt="{:.0e}"),
               _steps(200),
               Knob("negative", "Negative eigenvalues k", "Number of negative-curvature "
-                   "directions of the high-dimensional saddle.", 1, "int", lo=1, hi=512))),
+                   "directions of the n-dimensional saddle of part 2 (used as at most n − 1, so "
+                   "that one direction still curves up).", 1, "int", lo=1, hi=511))),
     PageInfo("cliffs", "pages/5_Cliffs.py", "Cliffs and exploding gradients", "8.2.4", "landscape",
              "One step undoes a whole training run.",
              "The thin wall in the loss map, a step flying off it, clipping keeping it on the map.",
              ("lr", "depth", "clip"),
              (Knob("w0", "Start w", "Recurrent weight w of the starting point (or click the "
-                   "map). The wall lies on b = 0.5 − 0.62·w for w above 4.25.", 5.0, "float",
+                   "map). The wall lies on b = 0.5 − 0.62·w for w above 4.26.", 5.0, "float",
                    lo=0.0, hi=10.0, step=0.05, fmt="{:.2f}"),
               Knob("b0", "Start b", "Bias b of the starting point (or click the map).", -3.0,
                    "float", lo=-8.0, hi=2.0, step=0.05, fmt="{:.2f}"),
