@@ -91,9 +91,9 @@ with right:
 left, right = st.columns(2)
 with left:
     ch = CM.by_order(s2.correlation, "measured", mo.ORDERS, B, log_y=False, y_domain=(-0.3, 1.0),
-                     y_title="correlation of successive errors",
+                     y_title="correlation of successive errors", zero=True,
                      title="Successive estimates are not independent")
-    show_chart(C.finish(ch + C.hrules({"independent": 0.0})), s2.correlation,
+    show_chart(C.finish(ch), s2.correlation,
                "successive_correlation", "Stored order: batches smaller than a patient share its "
                "effect. Shuffled: −B/(m − B), the small price of one finite data set.",
                "Correlation of successive minibatch errors against batch size")

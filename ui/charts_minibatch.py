@@ -16,6 +16,18 @@ from ui import charts as C
 GRAD, NEWTON, BOUND = "gradient g_B", "Newton H⁻¹g_B", "κ × gradient (bound)"
 
 
+def stack(*charts) -> alt.LayerChart:
+    """One flat layer of charts and layers (cheaper to build and serialize than chained '+')."""
+    parts = []
+    for ch in charts:
+        if not isinstance(ch, alt.LayerChart):
+            parts.append(ch)
+            continue
+        for sub in ch.layer:  # alt.layer hoists shared data to the parent: hand it back
+            parts.append(sub.properties(data=ch.data) if sub.data is alt.Undefined else sub)
+    return alt.layer(*parts)
+
+
 def vrules(values: dict[str, float], *, color: str = "#555555") -> alt.LayerChart:
     """Vertical reference lines with a label at the top: {label: x}."""
     data = C.finite(pd.DataFrame({"label": list(values), "x": list(values.values())}), ["x"])
@@ -47,12 +59,12 @@ def error_vs_batch(df: pd.DataFrame, target: float, match: float) -> alt.LayerCh
                  dash_domain=["measured", "theory"], log_x=True, log_y=True,
                  x_title="batch size B (log)", y_title="relative RMS error (log)",
                  title="Error of the minibatch estimate against the full-data one")
-    ch = ch + vrules({"B = 100": 100, "B = 10,000": 10_000}) + C.hrules(
-        {f"gradient error at B = 100: {target:.3g}": target})
+    extra = [vrules({"B = 100": 100, "B = 10,000": 10_000}),
+             C.hrules({f"gradient error at B = 100: {target:.3g}": target})]
     if np.isfinite(match):
-        ch = ch + C.marker(match, target, f"Newton matches: B ≈ {match:,.0f}", color="#E69F00",
-                           dx=-9, dy=18, align="right")
-    return ch
+        extra.append(C.marker(match, target, f"Newton matches: B ≈ {match:,.0f}", color="#E69F00",
+                              dx=-9, dy=18, align="right"))
+    return stack(ch, *extra)
 
 
 def match_vs_kappa(df: pd.DataFrame, kappa: float, match: float) -> alt.LayerChart:
@@ -62,10 +74,10 @@ def match_vs_kappa(df: pd.DataFrame, kappa: float, match: float) -> alt.LayerCha
                  log_x=True, log_y=True, y_domain=(30, 1e8), x_title="condition number κ (log)",
                  y_title="batch B for H⁻¹g_B to match g at B = 100",
                  title="Batch the Newton direction needs")
-    ch = ch + C.hrules({"book: about 10,000": 10_000})
+    extra = [C.hrules({"book: about 10,000": 10_000})]
     if np.isfinite(match):
-        ch = ch + C.marker(kappa, match, "measured here", color="#D55E00", dx=-9, align="right")
-    return ch
+        extra.append(C.marker(kappa, match, "measured here", color="#D55E00", dx=-9, align="right"))
+    return stack(ch, *extra)
 
 
 def band_line(df: pd.DataFrame, x: str, y: str, se: str, *, x_title: str, y_title: str,
@@ -87,24 +99,26 @@ def symlog_x(chart: alt.Chart, field: str, title: str) -> alt.Chart:
     top = float(chart.data[field].max()) if len(chart.data) else 1.0
     ticks = [0] + [10**e for e in range(9) if 10**e <= top]
     return chart.encode(x=alt.X(f"{field}:Q", title=title, scale=alt.Scale(type="symlog"),
-                                axis=alt.Axis(values=ticks, format=",")))
+                                axis=alt.Axis(values=ticks, labelExpr="format(datum.value, ',')")))
 
 
 def by_order(df: pd.DataFrame, y: str, orders, batch: int, *, y_title: str, title: str,
-             log_y: bool = True, dash: str | None = None, y_domain=None) -> alt.LayerChart:
-    """Part 2: a quantity against batch size, one colour per order, a rule at the page's B."""
+             log_y: bool = True, dash: str | None = None, y_domain=None,
+             zero: bool = False) -> alt.LayerChart:
+    """Part 2: a quantity against batch size, one colour per order, a rule at the page's B (and
+    a reference line at 0 labelled 'independent' when ``zero``)."""
     ch = C.lines(df, "batch", y, series="order", domain=list(orders), dash=dash, log_x=True,
                  log_y=log_y, x_title="batch size B (log)", y_title=y_title, title=title,
                  y_domain=y_domain)
-    return ch + C.vrule(batch, "your B")
+    return stack(ch, C.vrule(batch, "your B"), *([C.hrules({"independent": 0.0})] if zero else []))
 
 
 def reuse_chart(trace: pd.DataFrame, fit_gap: float, steps_per_epoch: int, epochs: int):
     """Part 2: bias of the minibatch loss over SGD steps, epoch boundaries marked."""
     ch = band_line(trace, "step", "gap", "se", x_title="SGD step",
                    y_title="minibatch loss − true loss", title="Reusing examples biases the estimate")
-    ch = ch + C.hrules({"unbiased": 0.0, f"gap at the exact fit {fit_gap:.2f}": fit_gap})
-    return ch + vrules({f"epoch {e + 1}": e * steps_per_epoch + 0.5 for e in range(1, epochs)})
+    return stack(ch, C.hrules({"unbiased": 0.0, f"gap at the exact fit {fit_gap:.2f}": fit_gap}),
+                 vrules({f"epoch {e + 1}": e * steps_per_epoch + 0.5 for e in range(1, epochs)}))
 
 
 def loss_chart(history: pd.DataFrame, x: str, runs) -> alt.Chart:
@@ -121,7 +135,7 @@ def noise_chart(noise: pd.DataFrame, batch: int) -> alt.LayerChart:
     ch = symlog_x(C.lines(noise, "step", "value", series="quantity", domain=qs, log_y=True,
                           y_title="batch size (log)", title=f"Gradient noise scale along B = {batch:,}"),
                   "step", "step (symlog)")
-    return ch + C.hrules({f"your B = {batch:,}": batch})
+    return stack(ch, C.hrules({f"your B = {batch:,}": batch}))
 
 
 def step_chart(curves: pd.DataFrame, learning_rate: float, batch: int) -> alt.LayerChart:
@@ -129,4 +143,5 @@ def step_chart(curves: pd.DataFrame, learning_rate: float, batch: int) -> alt.La
     ch = C.lines(curves, "batch", "learning_rate", series="curve", log_x=True, log_y=True,
                  x_title="batch size B (log)", y_title="learning rate ε (log)",
                  title="Which step each batch allows")
-    return ch + C.hrules({f"your ε = {learning_rate:g}": learning_rate}) + C.vrule(batch, "your B")
+    return stack(ch, C.hrules({f"your ε = {learning_rate:g}": learning_rate}),
+                 C.vrule(batch, "your B"))
