@@ -20,11 +20,10 @@ T, act, rho = k["depth"], k["activation"], k["rho"]
 rec = cached(lt.recurrent_products)(k["matrix"], k["dim"], rho, T, act, k["seed"])
 ens = cached(ld.shared_vs_fresh)(k["dim"], rho, T, k["seed"])
 h = ld.headline(rec, ens, k["dim"], rho, T)
-metrics([
+items = [
     ("Spectral radius", f"{rec.rho:.4g}", "ρ = max|λᵢ| of W (exact: W is built from its Schur form)"),
     ("Largest singular value", f"{rec.sigma_max:.4g}", "σ₁ = max ‖Wu‖ over unit u: equal to ρ for "
-     "the orthogonal and symmetric kinds, far above it for the non-normal kind")])
-items = [
+     "the orthogonal and symmetric kinds, far above it for the non-normal kind"),
     ("Gradient norm ratio after depth (shared W)", CL.sci10(h.shared), f"‖Wᵀ⋯Wᵀg‖/‖g‖ with "
      f"{T} factors Wᵀ, no nonlinearity. ρ^{T} = {CL.sci10(h.shared_theory)} (equal for the "
      "orthogonal kind)"),

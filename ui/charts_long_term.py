@@ -32,10 +32,30 @@ def sci10(log10: float) -> str:
     return f"{m:.2f}e{e:+03d}"
 
 
-def finish(chart, columns: int = 2):
-    """C.finish, with legend entries wrapped into ``columns`` so long labels are not cut off."""
+def _legend_encodings(chart):
+    """The colour/dash/shape encodings with a legend, in a (layered, concatenated) chart."""
+    for key in ("layer", "hconcat"):
+        subs = getattr(chart, key, alt.Undefined)
+        for sub in subs if subs is not alt.Undefined else []:
+            yield from _legend_encodings(sub)
+    enc = getattr(chart, "encoding", alt.Undefined)
+    if enc is alt.Undefined:
+        return
+    for name in ("color", "strokeDash", "shape"):
+        e = enc[name]  # item access: the attribute is a property setter on channels
+        if e is not alt.Undefined and isinstance(e["legend"], alt.Legend):
+            yield e
+
+
+def finish(chart, max_chars: int = 40):
+    """C.finish, and legends whose labels add up to more than ``max_chars`` characters wrap into
+    two columns: a half-width chart cuts a longer single row off."""
     out = C.finish(chart)
-    out.config.legend.columns = columns
+    for e in _legend_encodings(out):
+        domain = e["scale"]["domain"] if isinstance(e["scale"], alt.Scale) else alt.Undefined
+        labels = list(domain) if isinstance(domain, list) else []
+        if len(labels) >= 3 and sum(len(str(v)) for v in labels) > max_chars:
+            e["legend"]["columns"] = 2
     return out
 
 
