@@ -53,8 +53,9 @@ PAGES = (
              (Knob("batch", "Batch size B", "Examples per minibatch (parts 2 and 3). Log scale.",
                    100, "grid", options=int_grid(1, 10000), fmt="{:d}"),
               KAPPA,
-              Knob("shuffle", "Shuffle", "Draw minibatches at random (on) or in the data's "
-                   "stored, correlated order (off).", True, "bool"))),
+              Knob("shuffle", "Shuffle", "Part 3's SGD takes its minibatches from a fresh random "
+                   "order each epoch (on) or in the data's stored order, sorted by the label y "
+                   "(off). Part 2 shows both orders side by side.", True, "bool"))),
     PageInfo("ill_conditioning", "pages/2_Ill_conditioning.py", "Ill-conditioning", "8.2.1",
              "ssid_chart",
              "The cost stalls or rises although the gradient is large.",
