@@ -81,7 +81,8 @@ with left:
                f"stored batches within a patient (B ≤ {s2.k}), (τ² + σ²)/B for random ones.",
                "Variance of minibatch means, stored versus shuffled")
 with right:
-    corr = " and ".join(f"{o}: {v:+.2f}" for o, v in s2.corr_at.items())
+    corr = " and ".join(f"{o}: {v:+.2f}" if v == v else f"{o}: n/a (too few batches per epoch)"
+                        for o, v in s2.corr_at.items())
     show_chart(C.finish(C.lines(s2.trace, "step", "error", series="order", domain=mo.ORDERS,
                                 x_title="step (one epoch)", y_title="minibatch gradient error",
                                 title=f"Successive minibatch gradients at B = {B:,}")),
