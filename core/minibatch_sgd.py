@@ -119,10 +119,11 @@ def batch_ladder(batch: int, m: int) -> list[int]:
 class SgdStudy(NamedTuple):
     """Part 3 of the page.
 
-    history: columns batch (int), run (label 'B = ...'), step, examples, loss.
+    history: columns batch (int), run (label 'B = ...', '(all m)' for the full batch), step,
+        examples, loss.
     runs: one :class:`RunStatus` per batch size (steps < requested: cut to keep the page fast).
-    noise: along the run at the page's batch, columns step, quantity ('B_simple measured',
-        'B_simple theory', 'B_noise theory'), value (finite, positive).
+    noise: along the run at the page's batch, columns step, quantity ('B_simple (data)',
+        'B_simple', 'B_noise': closed forms), value (finite, positive).
     start, end: closed-form B_simple at the first and last point of that run; sample: examples used
         for each measured B_simple; limits: {batch: mean-square stability limit}.
     """
@@ -147,17 +148,17 @@ def sgd_study(dim: int = 10, kappa: float = 10.0, seed: int = 0, learning_rate: 
     stored = None if shuffle else np.argsort(data.y, kind="stable")
     for b in batch_ladder(batch, m):
         h, ws, st = sgd(data, learning_rate, b, shuffle, num_steps, seed, stored)
-        hists.append(h.assign(batch=b, run=f"B = {b:,}"))
+        hists.append(h.assign(batch=b, run=f"B = {b:,}" + (" (all m)" if b == m else "")))
         runs.append(st)
         if b == min(batch, m):
             mine = (h, ws)
     h, ws = mine
     th = [pd.DataFrame({"step": h["step"], "quantity": q, "value": f(data.lam, ws, data.w_star)})
-          for q, f in (("B_simple theory", b_simple), ("B_noise theory", b_noise))]
+          for q, f in (("B_simple", b_simple), ("B_noise", b_noise))]
     n = int(min(m, max(1000, 1e5 // dim)))
     picks = np.unique(np.geomspace(1, len(ws), 10).astype(int) - 1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        meas = [(int(h["step"].iloc[i]), "B_simple measured", measured_noise_scale(data, ws[i], n))
+        meas = [(int(h["step"].iloc[i]), "B_simple (data)", measured_noise_scale(data, ws[i], n))
                 for i in picks]
     noise = pd.concat(th + [pd.DataFrame(meas, columns=["step", "quantity", "value"])],
                       ignore_index=True)

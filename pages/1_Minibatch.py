@@ -117,7 +117,7 @@ for col, x, note in ((left, "step", "Larger batches: fewer, better steps."),
                      (right, "examples", "Smaller batches: more progress per example, until the "
                       "noise floor.")):
     with col:
-        show_chart(C.finish(CM.loss_chart(s3.history, x, [f"B = {r.batch:,}" for r in s3.runs])),
+        show_chart(C.finish(CM.loss_chart(s3.history, x, s3.history["run"].unique())),
                    s3.history, f"sgd_loss_vs_{x}", note + gone, f"SGD loss against {x}")
 left, right = st.columns(2)
 with left:

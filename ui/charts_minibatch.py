@@ -131,7 +131,7 @@ def loss_chart(history: pd.DataFrame, x: str, runs) -> alt.Chart:
 
 def noise_chart(noise: pd.DataFrame, batch: int) -> alt.LayerChart:
     """Part 3: B_simple (measured and closed form) and B_noise along the run."""
-    qs = ["B_simple measured", "B_simple theory", "B_noise theory"]
+    qs = ["B_simple (data)", "B_simple", "B_noise"]
     ch = symlog_x(C.lines(noise, "step", "value", series="quantity", domain=qs, log_y=True,
                           y_title="batch size (log)", title=f"Gradient noise scale along B = {batch:,}"),
                   "step", "step (symlog)")
