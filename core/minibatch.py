@@ -38,16 +38,17 @@ class Data(NamedTuple):
 
 def problem_size(dim: int) -> tuple[int, int]:
     """(m examples, R random subsets of 10,000) used at dimension ``dim``: m = 100,000 for small n,
-    shrinking to 20,000 at large n; R such that the largest batch gets enough draws for a few per
-    cent precision (its squared error averages about n independent terms, so R ~ 400 / n), which
+    shrinking to 20,000 at large n (m * n <= 2e6 when possible, never below 20,000 so that
+    B = 10,000 is still a sample); R such that the largest batch gets about 5 per cent precision
+    (its squared error averages about n independent terms, so R ~ 200 / n, at least 2), which
     keeps the work ~ R * 10,000 * n small enough for an interactive page."""
     m = int(min(100_000, max(20_000, round(2e6 / dim, -3))))
     return m, int(np.clip(np.ceil(200 / dim), 2, 20))
 
 
 def make_data(m: int, dim: int, kappa: float, seed: int = 0, noise: float = mt.NOISE) -> Data:
-    """Draw the least-squares data set (stream 0 of ``seed``; rows are i.i.d., so their stored
-    order is itself a uniformly random order of the data set)."""
+    """Draw the least-squares data set from stream 0 of ``seed``: w* uniform on the unit sphere,
+    rows x_i ~ N(0, diag(spectrum(kappa, dim))) i.i.d., y_i = x_i^T w* + noise eps_i."""
     rng = np.random.default_rng([seed, 0])
     lam = spectrum(kappa, dim)
     w_star = rng.standard_normal(dim)
