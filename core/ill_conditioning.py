@@ -227,3 +227,11 @@ def ellipses(lam_min: float, lam_max: float, levels, n: int = 120) -> pd.DataFra
                             "v": np.sqrt(2 * c / lam_max) * np.sin(t)})
               for c in levels if c > 0]
     return pd.concat(frames, ignore_index=True)
+
+
+def path_level_sets(lam_min: float, lam_max: float, u0: float, v0: float, count: int = 9,
+                    ratio: float = 0.4) -> pd.DataFrame:
+    """:func:`ellipses` through the start (u0, v0) of a path in the eigen-plane and ``count - 1``
+    smaller levels, each ``ratio`` times the one before."""
+    f0 = 0.5 * (lam_min * u0**2 + lam_max * v0**2)
+    return ellipses(lam_min, lam_max, [f0 * ratio**j for j in range(count)])

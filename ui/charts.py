@@ -16,7 +16,7 @@ import pandas as pd
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 DASHES = ([1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 2])
-HEIGHT = 300
+HEIGHT = 360
 
 
 def finite(df: pd.DataFrame, fields: Sequence[str] | None = None) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def series_encoding(field: str, domain: Sequence[str], title: str | None = None,
     ``legend_columns`` lays long legends out in that many columns (default: 2 when the
     labels are long, else one row)."""
     if legend_columns is None:
-        legend_columns = 2 if sum(len(str(d)) for d in domain) > 60 else len(domain)
+        legend_columns = 2 if sum(len(str(d)) for d in domain) > 40 else len(domain)
     legend = alt.Legend(orient=legend_orient, title=title, labelLimit=320, columns=legend_columns)
     enc = {"color": alt.Color(f"{field}:N", title=title, legend=legend,
                               scale=alt.Scale(domain=list(domain), range=list(colors[: len(domain)])))}

@@ -7,6 +7,7 @@ only when someone clicks.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import threading
@@ -21,10 +22,10 @@ _ALTAIR_GLOBALS = threading.Lock()
 
 
 class Entry(NamedTuple):
-    """One chart of a page: its file stem, the Altair chart and the data behind it."""
+    """One chart of a page: its file stem, the chart (Altair or a Vega-Lite dict), its data."""
 
     name: str
-    chart: alt.TopLevelMixin
+    chart: alt.TopLevelMixin | dict
     data: pd.DataFrame
 
 
@@ -38,11 +39,18 @@ def _altair_lock():
         return _ALTAIR_GLOBALS
 
 
-def spec(chart, width: int = EXPORT_WIDTH) -> dict:
-    """The chart's Vega-Lite spec with its data inlined and a fixed width."""
-    with _altair_lock(), alt.data_transformers.disable_max_rows():
-        d = chart.to_dict()
-    if "hconcat" not in d and "vconcat" not in d and "facet" not in d:
+def spec(chart, width: int | None = EXPORT_WIDTH) -> dict:
+    """The chart's Vega-Lite spec (data inlined), from an Altair chart or a spec dict, with a
+    fixed ``width`` for exports (None keeps the chart's own, e.g. to fill a column on screen)."""
+    if isinstance(chart, dict):
+        d = copy.deepcopy(chart)
+    else:
+        with _altair_lock(), alt.data_transformers.disable_max_rows():
+            d = chart.to_dict(validate=False)
+        view = d.get("config", {}).get("view", {})
+        for k in ("continuousWidth", "continuousHeight"):  # Altair's default theme, not ours
+            view.pop(k, None)
+    if width is not None and not {"hconcat", "vconcat", "facet", "concat"} & set(d):
         d["width"] = width
     return d
 

@@ -164,17 +164,35 @@ def metrics(items: Sequence[tuple[str, str, str]]) -> None:
     """Rows of st.metric headline numbers: (label, value, help). Long labels get wider columns
     (fewer per row) so they are not cut off."""
     longest = max((len(label) for label, _, _ in items), default=0)
-    per_row = 5 if longest <= 24 else 4 if longest <= 30 else 3
+    per_row = 5 if longest <= 24 else 4 if longest <= 30 else 3 if longest <= 38 else 2
     for start in range(0, len(items), per_row):
         row = items[start:start + per_row]
         for col, (label, value, help_) in zip(st.columns(per_row), row):
             col.metric(label, value, help=help_)
 
 
-def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: str) -> None:
-    """A chart, its one-line 'what to notice' caption, and its exports: the data as CSV, the
-    chart as SVG and PNG (rendered on the server only when asked for)."""
-    st.altair_chart(chart, alt=description)
+@st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False)
+def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> dict:
+    return exports.spec(_builder(*args, **kwargs), width=None)
+
+
+def chart_spec(builder: Callable, *args, **kwargs) -> dict:
+    """``builder(*args, **kwargs)`` (an Altair chart) as a Vega-Lite spec, built once per distinct
+    input and shared by every session: building Altair charts costs far more than the numbers
+    behind them. ``builder`` must depend on its arguments only (it is cached on them)."""
+    return _built_spec(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs)
+
+
+def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: str,
+               **select) -> Any:
+    """A chart (Altair, or a spec from :func:`chart_spec`), its one-line 'what to notice'
+    caption, and its exports: the data as CSV, the chart as SVG and PNG (rendered on the server
+    only when asked for). ``select`` is passed on (on_select=, selection_mode=, key=); the
+    selection state is returned."""
+    if isinstance(chart, dict):
+        state = st.vega_lite_chart(spec=chart, alt=description, **select)
+    else:
+        state = st.altair_chart(chart, alt=description, **select)
     getattr(_run, "entries", []).append(exports.Entry(name, chart, data))
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.caption(caption)
@@ -188,3 +206,4 @@ def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: 
         st.download_button("Chart (PNG)", lambda: exports.png(chart), file_name=f"{name}.png",
                            mime="image/png", key=f"png-{name}", on_click="ignore",
                            icon=":material/image:", width="stretch")
+    return state
