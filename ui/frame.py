@@ -58,7 +58,7 @@ def menu(current: PageInfo) -> None:
         st.markdown(f"**{APP_TITLE}**  \n*Deep Learning*, chapter 8")
         for p in PAGES:
             if p.exists():
-                st.page_link(p.file, label=p.label, icon=f":material/{p.icon}:",
+                st.page_link(p.file, label=p.menu_label, icon=f":material/{p.icon}:",
                              query_params=link_params(p),
                              help=f"Book §{p.section}: {p.symptom}" if p.symptom else None)
 

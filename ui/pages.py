@@ -33,6 +33,15 @@ class PageInfo(NamedTuple):
     def exists(self) -> bool:
         return (ROOT / self.file).is_file()
 
+    @property
+    def menu_label(self) -> str:
+        """The label in the sidebar menu (short enough for its width)."""
+        return _MENU_LABELS.get(self.id, self.label)
+
+
+_MENU_LABELS = {"minibatch": "Minibatch & second order", "saddle_points": "Saddle points & plateaus",
+                "cliffs": "Cliffs & exploding gradients"}
+
 
 def _steps(default: int, lo: int = 10, hi: int = 1000) -> Knob:
     return Knob("steps", "Steps", "Number of optimization steps to run.", default, "grid",
