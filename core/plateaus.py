@@ -53,7 +53,9 @@ def plateau_time(s, u0, learning_rate: float, discrete: bool = True) -> np.ndarr
 
 def critical_learning_rate(strengths=STRENGTHS) -> float:
     """1 / s_max = 2 / lambda_max: at the solution the Hessian's largest eigenvalue is 2 s_max
-    (for 1/2 (s - ab)^2 at a = b = sqrt(s) it is [[s, s], [s, s]]), so larger steps diverge."""
+    (for 1/2 (s - ab)^2 at a = b = sqrt(s) it is [[s, s], [s, s]]), so a larger step cannot settle
+    there: the strongest mode oscillates around s (a period-2 cycle just above), and far above
+    it the weights blow up."""
     return 1.0 / float(np.max(strengths))
 
 

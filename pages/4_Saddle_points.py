@@ -30,6 +30,10 @@ if net.diverged_at is not None:
     st.warning(f"The linear network of part 4 diverged at step {net.diverged_at}. Reason: ε = {lr:.4g} "
                f"> 1/s_max = {PL.critical_learning_rate():.4g} = 2/λmax at its solution.",
                icon=":material/trending_up:")
+elif lr > PL.critical_learning_rate():
+    st.info(f"Part 4: ε = {lr:.4g} > 1/s_max = {PL.critical_learning_rate():.4g} = 2/λmax at the "
+            "network's solution, so its strongest mode overshoots and oscillates instead of settling.",
+            icon=":material/swap_vert:")
 shown = pos[pos["hits"] > 0].iloc[-1]
 law = f"; the law ⌈ln(1/y₀)/ln(1+2ε)⌉ gives {run.law}" if run.law is not None else ""
 metrics([

@@ -121,9 +121,9 @@ def saddle_map(path, grid, segments, points, start, view, mid, half_range, metho
     paths with C.scrub_path's step slider, all in one flat layer."""
     points = pd.concat([points, pd.DataFrame({"kind": ["start"], "x": [start[0]], "y": [start[1]]})],
                        ignore_index=True)
-    paths = C.scrub_path(clip_to_box(path, view), x="x", y="y", series="method",
-                         domain=list(methods), x_title="x", y_title="y", x_domain=view[:2],
-                         y_domain=view[2:], height=400)
+    paths = C.scrub_path(clip_to_box(path[["method", "step", "x", "y"]], view), x="x", y="y",
+                         series="method", domain=list(methods), x_title="x", y_title="y",
+                         x_domain=view[:2], y_domain=view[2:], height=400)
     return stack(heat_map(grid, view, mid, half_range, "f(x, y)"), arrows(segments, view),
                  landmarks(points, view), *paths.layer, params=paths.params,
                  title="Three methods from the same start")
@@ -164,7 +164,7 @@ def cost_chart(path: pd.DataFrame, escape_step: int | None, law: int | None,
     low = float(path["gap"].min())
     lo = -3.0 if low < -30 else low - 1.0
     hi = max(1.5, float(path["gap"].iloc[0]) + 0.5)
-    data = trim(path, "gap", lo, hi)
+    data = trim(path[["method", "step", "gap"]], "gap", lo, hi)
     parts = [C.lines(data, "step", "gap", series="method", domain=list(methods), y_domain=(lo, hi),
                      x_title="step k", y_title="f(x_k) − f(saddle)",
                      title="Cost relative to the saddle"),
@@ -211,6 +211,7 @@ def p_positive_chart(pos: pd.DataFrame) -> alt.LayerChart:
     curves = pos.melt(id_vars="n", value_vars=["rate", "coin"], var_name="curve", value_name="P")
     curves["curve"] = curves["curve"].map({"rate": "exp(−(ln 3/4) n²)",
                                            "coin": "2⁻ⁿ (book's coin flip, heuristic)"})
+    pos = pos[["n", "hits", "p", "lo", "hi"]]  # not the closed-form column: NaN beyond n = 2
     hits = C.finite(pos[pos["hits"] > 0], ["n", "p"])
     dots = alt.Chart(hits).mark_point(filled=True, size=80, color="#000000").encode(
         x="n:Q", y=alt.Y("p:Q", scale=alt.Scale(type="log")),
@@ -236,7 +237,7 @@ def modes_chart(curves: pd.DataFrame) -> alt.Chart:
 def plateau_chart(sweep: pd.DataFrame) -> alt.LayerChart:
     """Steps to s/2 against s (log-log), one line per initial strength u0, measured dots."""
     sw = sweep.assign(u0=sweep["u0"].map(lambda v: f"u₀ = {v:.0e}"))
-    return stack(C.lines(sw, "s", "theory", series="u0", log_x=True, log_y=True,
-                         x_title="mode strength s", y_title="steps to reach s/2",
+    return stack(C.lines(sw[["s", "u0", "theory"]], "s", "theory", series="u0", log_x=True,
+                         log_y=True, x_title="mode strength s", y_title="steps to reach s/2",
                          title="Plateau length against s and u₀"),
-                 scatter(sw, "s", "measured", log_x=True, log_y=True))
+                 scatter(sw[["s", "measured"]], "s", "measured", log_x=True, log_y=True))
