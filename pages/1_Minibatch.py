@@ -6,9 +6,8 @@ import streamlit as st
 from core import minibatch as mb
 from core import minibatch_order as mo
 from core import minibatch_sgd as ms
-from ui import charts as C
 from ui import charts_minibatch as CM
-from ui.frame import cached, frame, metrics, show_chart
+from ui.frame import cached, chart_spec, frame, metrics, show_chart
 
 k = frame("minibatch", claim=(
     "The standard error of a mean over m examples is σ/√m, so 100 times more examples buy only a "
@@ -54,14 +53,14 @@ st.markdown(f"Least squares on m = {s1.m:,} examples with n = {k['dim']} feature
 left, right = st.columns(2)
 with left:
     df = CM.error_curves(s1.curves)
-    show_chart(C.finish(CM.error_vs_batch(df, s1.target, s1.match)), df, "error_vs_batch",
+    show_chart(chart_spec(CM.error_vs_batch, df, s1.target, s1.match), df, "error_vs_batch",
                f"Solid: measured (RMS over {int(c.loc[('gradient', 10_000), 'draws'])} to "
                f"{int(c['draws'].max()):,} draws per B); dashed: exact expectation. Both fall as "
                "1/√B; H⁻¹ shifts the Newton line up, never above the κ bound.",
                "Relative error of gradient and Newton direction against batch size, log-log")
 with right:
     mk = cached(mb.match_against_kappa)(k["dim"], k["seed"])
-    show_chart(C.finish(CM.match_vs_kappa(mk, kappa, s1.match)), mk, "newton_batch_vs_kappa",
+    show_chart(chart_spec(CM.match_vs_kappa, mk, kappa, s1.match), mk, "newton_batch_vs_kappa",
                f"A² = {s1.amplification:.3g} here (measured; the line assumes unlimited data). "
                "Least-squares gradient noise is shaped like H, so the batch grows about like κ; the "
                "κ² worst case needs the noise in the flattest direction.",
@@ -73,35 +72,27 @@ st.markdown(f"{s2.m:,} records stored patient by patient ({s2.k} per patient): r
             f"mean. Measured over {s2.reps} data sets; the red line marks your B = {B:,}.")
 left, right = st.columns(2)
 with left:
-    var = s2.variance.melt(id_vars=["batch", "order"], value_vars=["measured", "theory"],
-                           var_name="curve", value_name="variance")
-    ch = CM.by_order(var, "variance", mo.ORDERS, B, dash="curve", title="Contiguous batches keep "
-                     "the patient's variance τ²", y_title="variance of the batch mean (log)")
-    show_chart(C.finish(ch), s2.variance, "variance_by_order", f"Dashed: theory, τ² + σ²/B for "
-               f"stored batches within a patient (B ≤ {s2.k}), (τ² + σ²)/B for random ones.",
+    show_chart(chart_spec(CM.variance_chart, s2.variance, mo.ORDERS, B), s2.variance,
+               "variance_by_order", f"Dashed: theory, τ² + σ²/B for stored batches within a "
+               f"patient (B ≤ {s2.k}), (τ² + σ²)/B for random ones.",
                "Variance of minibatch means, stored versus shuffled")
 with right:
     corr = " and ".join(f"{o}: {v:+.2f}" if v == v else f"{o}: n/a (too few batches per epoch)"
                         for o, v in s2.corr_at.items())
-    show_chart(C.finish(C.lines(s2.trace, "step", "error", series="order", domain=mo.ORDERS,
-                                x_title="step (one epoch)", y_title="minibatch gradient error",
-                                title=f"Successive minibatch gradients at B = {B:,}")),
-               s2.trace, "successive_gradients", f"Lag-1 correlation of successive errors: {corr}. "
+    show_chart(chart_spec(CM.trace_chart, s2.trace, mo.ORDERS, B), s2.trace,
+               "successive_gradients", f"Lag-1 correlation of successive errors: {corr}. "
                "Stored order: runs of one patient's bias; shuffled: independent draws.",
                "Minibatch gradient errors step by step in stored and shuffled order")
 left, right = st.columns(2)
 with left:
-    ch = CM.by_order(s2.correlation, "measured", mo.ORDERS, B, log_y=False, y_domain=(-0.3, 1.0),
-                     y_title="correlation of successive errors", zero=True,
-                     title="Successive estimates are not independent")
-    show_chart(C.finish(ch), s2.correlation,
+    show_chart(chart_spec(CM.correlation_chart, s2.correlation, mo.ORDERS, B), s2.correlation,
                "successive_correlation", "Stored order: batches smaller than a patient share its "
                "effect. Shuffled: −B/(m − B), the small price of one finite data set.",
                "Correlation of successive minibatch errors against batch size")
 with right:
     bias = ", ".join(f"{b:+.3f}" for b in reuse.epochs["bias"])
-    show_chart(C.finish(CM.reuse_chart(reuse.trace, reuse.fit_gap, reuse.m // reuse.batch,
-                                       len(reuse.epochs))), reuse.trace, "reuse_bias",
+    show_chart(chart_spec(CM.reuse_chart, reuse.trace, reuse.fit_gap, reuse.m // reuse.batch,
+                          len(reuse.epochs)), reuse.trace, "reuse_bias",
                f"Mean bias per epoch: {bias} (±2 SE band; {reuse.runs} data sets of m = {reuse.m}, "
                f"n = {reuse.n}, B = {reuse.batch}, ε = {reuse.learning_rate}). Fresh examples in "
                "epoch 1, reused ones after.", "Bias of the minibatch loss over epochs")
@@ -117,17 +108,17 @@ for col, x, note in ((left, "step", "Larger batches: fewer, better steps."),
                      (right, "examples", "Smaller batches: more progress per example, until the "
                       "noise floor.")):
     with col:
-        show_chart(C.finish(CM.loss_chart(s3.history, x, s3.history["run"].unique())),
-                   s3.history, f"sgd_loss_vs_{x}", note + gone, f"SGD loss against {x}")
+        show_chart(chart_spec(CM.loss_chart, s3.history, x), s3.history, f"sgd_loss_vs_{x}",
+                   note + gone, f"SGD loss against {x}")
 left, right = st.columns(2)
 with left:
-    show_chart(C.finish(CM.noise_chart(s3.noise, B)), s3.noise, "noise_scale",
+    show_chart(chart_spec(CM.noise_chart, s3.noise, B), s3.noise, "noise_scale",
                f"Measured from {s3.sample:,} examples at each point. As the gradient shrinks the "
                "noise scale grows: the best batch grows during training.",
                "Gradient noise scale along the SGD run")
 with right:
     sc = cached(mb.learning_rate_limits)(k["dim"], kappa, k["seed"])
-    show_chart(C.finish(CM.step_chart(sc, lr, B)), sc, "step_vs_batch", "Above the stability limit "
+    show_chart(chart_spec(CM.step_chart, sc, lr, B), sc, "step_vs_batch", "Above the stability limit "
                "SGD diverges; the best step grows ~B up to B_noise, then saturates (at w = 0).",
                "Learning rate limits against batch size")
 

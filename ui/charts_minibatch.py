@@ -2,7 +2,9 @@
 
 They reuse ui/charts.py (Okabe-Ito colours with a redundant dash per series, log scales) and add
 what the page needs beyond it: reference lines at chosen batch sizes and a band of +-2 standard
-errors around a measured mean.
+errors around a measured mean. The page-level builders (``*_chart``, ``error_vs_batch``,
+``match_vs_kappa``) return finished charts and depend on their arguments only, so the page builds
+them through ``ui.frame.chart_spec`` (once per distinct input, shared by every session).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def error_vs_batch(df: pd.DataFrame, target: float, match: float) -> alt.LayerCh
     if np.isfinite(match):
         extra.append(C.marker(match, target, f"Newton matches: B ≈ {match:,.0f}", color="#E69F00",
                               dx=-9, dy=18, align="right"))
-    return stack(ch, *extra)
+    return C.finish(stack(ch, *extra))
 
 
 def match_vs_kappa(df: pd.DataFrame, kappa: float, match: float) -> alt.LayerChart:
@@ -77,7 +79,7 @@ def match_vs_kappa(df: pd.DataFrame, kappa: float, match: float) -> alt.LayerCha
     extra = [C.hrules({"book: about 10,000": 10_000})]
     if np.isfinite(match):
         extra.append(C.marker(kappa, match, "measured here", color="#D55E00", dx=-9, align="right"))
-    return stack(ch, *extra)
+    return C.finish(stack(ch, *extra))
 
 
 def band_line(df: pd.DataFrame, x: str, y: str, se: str, *, x_title: str, y_title: str,
@@ -113,20 +115,47 @@ def by_order(df: pd.DataFrame, y: str, orders, batch: int, *, y_title: str, titl
     return stack(ch, C.vrule(batch, "your B"), *([C.hrules({"independent": 0.0})] if zero else []))
 
 
+def variance_chart(variance: pd.DataFrame, orders, batch: int) -> alt.LayerChart:
+    """Part 2: variance of the batch mean against B per order, measured (solid) and theory
+    (dashed), with a rule at the page's B."""
+    var = variance.melt(id_vars=["batch", "order"], value_vars=["measured", "theory"],
+                        var_name="curve", value_name="variance")
+    return C.finish(by_order(var, "variance", orders, batch, dash="curve",
+                             title="Contiguous batches keep the patient's variance τ²",
+                             y_title="variance of the batch mean (log)"))
+
+
+def trace_chart(trace: pd.DataFrame, orders, batch: int) -> alt.Chart:
+    """Part 2: the minibatch gradient error step by step over one epoch, per order."""
+    return C.finish(C.lines(trace, "step", "error", series="order", domain=list(orders),
+                            x_title="step (one epoch)", y_title="minibatch gradient error",
+                            title=f"Successive minibatch gradients at B = {batch:,}"))
+
+
+def correlation_chart(correlation: pd.DataFrame, orders, batch: int) -> alt.LayerChart:
+    """Part 2: lag-1 correlation of successive minibatch errors against B, per order."""
+    return C.finish(by_order(correlation, "measured", orders, batch, log_y=False,
+                             y_domain=(-0.3, 1.0), y_title="correlation of successive errors",
+                             zero=True, title="Successive estimates are not independent"))
+
+
 def reuse_chart(trace: pd.DataFrame, fit_gap: float, steps_per_epoch: int, epochs: int):
     """Part 2: bias of the minibatch loss over SGD steps, epoch boundaries marked."""
     ch = band_line(trace, "step", "gap", "se", x_title="SGD step",
                    y_title="minibatch loss − true loss", title="Reusing examples biases the estimate")
-    return stack(ch, C.hrules({"unbiased": 0.0, f"gap at the exact fit {fit_gap:.2f}": fit_gap}),
-                 vrules({f"epoch {e + 1}": e * steps_per_epoch + 0.5 for e in range(1, epochs)}))
+    return C.finish(stack(ch, C.hrules({"unbiased": 0.0,
+                                        f"gap at the exact fit {fit_gap:.2f}": fit_gap}),
+                          vrules({f"epoch {e + 1}": e * steps_per_epoch + 0.5
+                                  for e in range(1, epochs)})))
 
 
-def loss_chart(history: pd.DataFrame, x: str, runs) -> alt.Chart:
-    """Part 3: the true excess loss of each SGD run against steps or examples (symlog x)."""
+def loss_chart(history: pd.DataFrame, x: str) -> alt.Chart:
+    """Part 3: the true excess loss of each SGD run against steps or examples (symlog x), runs in
+    the order they appear in ``history``."""
     name = {"step": "steps"}.get(x, x)
-    ch = C.lines(history, x, "loss", series="run", domain=list(runs), log_y=True,
-                 y_title="excess true loss (log)", title=f"Loss against {name}")
-    return symlog_x(ch, x, f"{name} processed (symlog)")
+    ch = C.lines(history, x, "loss", series="run", domain=list(history["run"].unique()),
+                 log_y=True, y_title="excess true loss (log)", title=f"Loss against {name}")
+    return C.finish(symlog_x(ch, x, f"{name} processed (symlog)"))
 
 
 def noise_chart(noise: pd.DataFrame, batch: int) -> alt.LayerChart:
@@ -135,7 +164,7 @@ def noise_chart(noise: pd.DataFrame, batch: int) -> alt.LayerChart:
     ch = symlog_x(C.lines(noise, "step", "value", series="quantity", domain=qs, log_y=True,
                           y_title="batch size (log)", title=f"Gradient noise scale along B = {batch:,}"),
                   "step", "step (symlog)")
-    return stack(ch, C.hrules({f"your B = {batch:,}": batch}))
+    return C.finish(stack(ch, C.hrules({f"your B = {batch:,}": batch})))
 
 
 def step_chart(curves: pd.DataFrame, learning_rate: float, batch: int) -> alt.LayerChart:
@@ -143,5 +172,5 @@ def step_chart(curves: pd.DataFrame, learning_rate: float, batch: int) -> alt.La
     ch = C.lines(curves, "batch", "learning_rate", series="curve", log_x=True, log_y=True,
                  x_title="batch size B (log)", y_title="learning rate ε (log)",
                  title="Which step each batch allows")
-    return stack(ch, C.hrules({f"your ε = {learning_rate:g}": learning_rate}),
-                 C.vrule(batch, "your B"))
+    return C.finish(stack(ch, C.hrules({f"your ε = {learning_rate:g}": learning_rate}),
+                          C.vrule(batch, "your B")))
