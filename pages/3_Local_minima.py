@@ -5,9 +5,8 @@ import streamlit as st
 from core import local_minima as lm
 from core import local_minima_symmetry as sy
 from core.local_minima_train import NUM_STEPS, TOL
-from ui import charts as C
 from ui import charts_local_minima as CL
-from ui.frame import cached, frame, metrics, show_chart
+from ui.frame import cached, chart_spec, frame, metrics, show_chart
 
 k = frame("local_minima", claim=(
     "Neural networks have many local minima for a harmless reason: the model is not identifiable. "
@@ -54,11 +53,8 @@ st.subheader("1 · Equivalent minima, separated by barriers")
 left, right = st.columns(2)
 if ok:
     with left:
-        ch = CL.legend_columns(C.lines(
-            ex.paths, "alpha", "cost", series="symmetry", y_title="cost L",
-            x_title="α (0 = best restart θ*, 1 = its permuted copy πθ*)",
-            title="Straight line from a solution to its permuted copy"), 2)
-        show_chart(C.finish(ch), ex.paths, "permutation_paths", "Both ends fit the data equally well; "
+        show_chart(chart_spec(CL.permutation_chart, ex.paths), ex.paths,
+                   "permutation_paths", "Both ends fit the data equally well; "
                    "halfway, pairs of different units are averaged and the fit breaks: no flat valley.",
                    "Cost along straight lines between equivalent minima")
     with right:
@@ -77,7 +73,7 @@ st.subheader("2 · Good and bad minima over random restarts")
 left, right = st.columns(2)
 with left:
     if ok:
-        show_chart(C.finish(CL.cost_histogram(fin, res.best_cost, TOL, NUM_STEPS)), fin, "final_costs",
+        show_chart(chart_spec(CL.cost_histogram, fin, res.best_cost, TOL, NUM_STEPS), fin, "final_costs",
                    f"{res.reached:.0%} of {len(fin)} restarts end within {TOL:g} of the best; the "
                    "others end higher: in a worse minimum, or still on a plateau (see ‖g‖ below).",
                    "Histogram of final costs over random restarts")
@@ -86,7 +82,7 @@ with left:
 with right:
     sweep = cached(lm.width_sweep)(m, act, lr, k["seed"])
     lost = int(sweep["cost"].isna().sum())
-    show_chart(C.finish(CL.width_strip(sweep, n)), sweep, "width_sweep",
+    show_chart(chart_spec(CL.width_strip, sweep, n), sweep, "width_sweep",
                f"{lm.SWEEP_RESTARTS} restarts per width; % = share within {TOL:g} of the lowest "
                "cost at any width"
                + (f" ({lost} runs diverged, not shown; — : all did)" if lost else "")
@@ -95,14 +91,13 @@ with right:
 left, right = st.columns(2)
 if ok:
     with left:
-        ch = CL.restart_lines(res.history, "step", "grad_norm", x_title="step", y_title="‖g‖ (log scale)",
-                              title="The book's test: gradient norm over training")
-        show_chart(C.finish(ch), res.history, "gradient_norms", "§8.2.2: if ‖g‖ does not shrink, the "
+        show_chart(chart_spec(CL.grad_norm_chart, res.history), res.history,
+                   "gradient_norms", "§8.2.2: if ‖g‖ does not shrink, the "
                    "run is not at a minimum (nor any critical point): a plateau or an oscillation.",
                    "Gradient norm of each restart over training")
 with right if ok else left:
     toy = cached(sy.bad_minimum_toy)(k["restarts"], k["seed"])
-    show_chart(C.finish(CL.toy_chart(toy)), toy.starts, "toy_starts",
+    show_chart(chart_spec(CL.toy_chart, toy), toy.starts, "toy_starts",
                f"{toy.measured:.0%} of the starts (theory {toy.theory:.0%}: those right of the basin "
                f"edge) end {toy.gap:.2f} above the global minimum: a harmful local minimum. "
                "Step ε = 0.01 here.",
@@ -113,10 +108,8 @@ left, right = st.columns(2)
 gap = {key: "diverged" if v != v else f"{v:.2g}" for key, v in res.twin_gap.items()}
 if res.twins["weight"].notna().any():
     with left:
-        ch = C.lines(res.twins, "step", "weight", series="start", domain=["identical start", "random start"],
-                     dash="unit", dash_domain=["unit 1", "unit 2"], x_title="step",
-                     y_title="first incoming weight", title="Two hidden units of layer 1 during training")
-        show_chart(C.finish(ch), res.twins, "twin_units", f"Started identical, units 1 and 2 stay identical "
+        show_chart(chart_spec(CL.twins_chart, res.twins), res.twins,
+                   "twin_units", f"Started identical, units 1 and 2 stay identical "
                    f"(largest difference after training: {gap['identical start']}); from a random start "
                    f"they differ by {gap['random start']} (book §8.4).",
                    "Weights of two hidden units from identical and random initializations")
@@ -124,10 +117,8 @@ else:
     left.info(gone)
 with right:
     if ok:
-        ch = CL.restart_lines(ex.init_paths, "alpha", "cost", y_title="cost L", log_y=False,
-                              x_title="α (0 = initialization θ₀, 1 = trained θ)",
-                              title="Straight line from initialization to solution")
-        show_chart(C.finish(ch), ex.init_paths, "init_to_solution", "The cost never rises along the "
+        show_chart(chart_spec(CL.init_path_chart, ex.init_paths), ex.init_paths,
+                   "init_to_solution", "The cost never rises along the "
                    f"line for {ex.num_monotone} of {ex.num_finite} restarts (Goodfellow, Vinyals & Saxe "
                    "2015 found it often monotone; Frankle 2020: not for large modern nets).",
                    "Cost along the straight line from each initialization to its trained weights")

@@ -1,4 +1,8 @@
-"""Chart builders of the local-minima page: a DataFrame in, an ``alt.Chart`` out, no Streamlit."""
+"""Chart builders of the local-minima page: a DataFrame in, an ``alt.Chart`` out, no Streamlit.
+
+The page-level builders (``*_chart``, ``cost_histogram``, ``width_strip``) return finished charts
+and depend on their arguments only, so the page builds them through ``ui.frame.chart_spec`` (once
+per distinct input, shared by every session)."""
 
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ def cost_histogram(final: pd.DataFrame, best: float, tol: float, num_steps: int)
     layers = [bars]
     if np.isfinite(best):
         layers.append(C.vrule(best + tol, f"best + {tol:g}", color="#555555"))
-    return alt.layer(*layers)
+    return C.finish(alt.layer(*layers))
 
 
 def width_strip(sweep: pd.DataFrame, width: int) -> alt.LayerChart:
@@ -81,7 +85,7 @@ def width_strip(sweep: pd.DataFrame, width: int) -> alt.LayerChart:
         tooltip=["width:Q", "restart:Q", alt.Tooltip("cost:Q", format=".3g"), "outcome:N"])
     text = alt.Chart(frac).mark_text(fontSize=13, fontWeight="bold", color="#009E73").encode(
         x=alt.X("width:Q"), y="y:Q", text="label:N")
-    return alt.layer(band, dots, text)
+    return C.finish(alt.layer(band, dots, text))
 
 
 def restart_lines(data: pd.DataFrame, x: str, field: str, *, x_title: str, y_title: str, title: str,
@@ -114,8 +118,40 @@ def toy_chart(toy) -> alt.LayerChart:
         shape=alt.Shape("ended:N", legend=alt.Legend(orient="top", title=None),
                         scale=alt.Scale(domain=dom, range=["circle", "triangle-up"])),
         tooltip=[alt.Tooltip("x0:Q", format=".3f"), alt.Tooltip("x_end:Q", format=".3f"), "minimum:N"])
-    return alt.layer(curve, dots,
-                     C.marker(g, float(toy_cost(g)), "global minimum", color="#009E73", dx=12, dy=4),
-                     C.marker(b, float(toy_cost(b)), "bad minimum", color="#D55E00", dy=22,
-                              align="center", dx=0),
-                     C.vrule(m, "basin edge", color="#555555"))
+    return C.finish(alt.layer(
+        curve, dots,
+        C.marker(g, float(toy_cost(g)), "global minimum", color="#009E73", dx=12, dy=4),
+        C.marker(b, float(toy_cost(b)), "bad minimum", color="#D55E00", dy=22, align="center",
+                 dx=0),
+        C.vrule(m, "basin edge", color="#555555")))
+
+
+def permutation_chart(paths: pd.DataFrame) -> alt.Chart:
+    """Part 1: the cost along straight lines from the best restart to its permuted copies."""
+    return C.finish(legend_columns(C.lines(
+        paths, "alpha", "cost", series="symmetry", y_title="cost L",
+        x_title="α (0 = best restart θ*, 1 = its permuted copy πθ*)",
+        title="Straight line from a solution to its permuted copy"), 2))
+
+
+def grad_norm_chart(history: pd.DataFrame) -> alt.Chart:
+    """Part 2: the gradient norm of each restart over training (log scale)."""
+    return C.finish(restart_lines(history, "step", "grad_norm", x_title="step",
+                                  y_title="‖g‖ (log scale)",
+                                  title="The book's test: gradient norm over training"))
+
+
+def twins_chart(twins: pd.DataFrame) -> alt.Chart:
+    """Part 3: the first incoming weight of two hidden units, from identical and random starts."""
+    return C.finish(C.lines(twins, "step", "weight", series="start",
+                            domain=["identical start", "random start"], dash="unit",
+                            dash_domain=["unit 1", "unit 2"], x_title="step",
+                            y_title="first incoming weight",
+                            title="Two hidden units of layer 1 during training"))
+
+
+def init_path_chart(init_paths: pd.DataFrame) -> alt.Chart:
+    """Part 3: the cost along the straight line from each initialization to its trained weights."""
+    return C.finish(restart_lines(init_paths, "alpha", "cost", y_title="cost L", log_y=False,
+                                  x_title="α (0 = initialization θ₀, 1 = trained θ)",
+                                  title="Straight line from initialization to solution"))
