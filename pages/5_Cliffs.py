@@ -2,16 +2,14 @@
 
 from functools import partial
 
-import altair as alt
 import streamlit as st
 
 from core import cliffs as cl
 from core import cliffs_theory as th
 from core import cliffs_train as ct
-from ui import charts as C
 from ui import charts_cliffs as CC
 from ui import knobs as K
-from ui.frame import cached, frame, metrics, show_chart
+from ui.frame import cached, chart_spec, frame, metrics, show_chart
 from ui.pages import BY_ID
 
 START = {k.name: k for k in BY_ID["cliffs"].knobs}
@@ -25,17 +23,6 @@ def start_from_click(key: str) -> None:
             knob = START[name]
             st.session_state[K.state_key("cliffs", knob)] = K.snap(
                 knob, min(max(float(picked[field]), knob.lo), knob.hi))
-
-
-def map_spec(field: str, T: int, w0: float, b0: float, lr: float, v: float, steps: int, shown) -> dict:
-    """The Vega-Lite spec of one map with the paths, built once per setting (Altair is slow)."""
-    zw, zb = cl.zoom_window(w0, b0)
-    tr = cached(ct.train)(T, w0, b0, lr, v, steps, shown)
-    if field == "loss":
-        return C.finish(CC.map_figure(cached(cl.cliff_map)(T), tr.history, shown, field,
-                                      f"Loss L(w, b) at T = {T}", zoom=(zw, zb), wall=True)).to_dict()
-    return C.finish(CC.map_figure(cached(cl.cliff_map)(T, 200, zw, zb), tr.history, shown, field,
-                                  f"‖∇L‖ around the start (zoom ×5), T = {T}")).to_dict()
 
 
 MAP_ALT = {"loss": "the loss", "grad_norm": "the gradient norm near the start"}
@@ -80,50 +67,48 @@ captions = {
     "grad_norm": "‖∇L‖ is tiny almost everywhere and huge on a line thinner than a pixel: only grid "
                  "points that land on it light up. Click either map to start there." if cliff
     else "No wall yet: the gradient varies smoothly. Click either map to start there."}
-for col, field in zip(st.columns(2), ("loss", "grad_norm")):
+zoom = cl.zoom_window(k["w0"], k["b0"])
+maps = {"loss": (mp, f"Loss L(w, b) at T = {T}", {"zoom": zoom, "wall": True}),
+        "grad_norm": (cached(cl.cliff_map)(T, 200, *zoom),
+                      f"‖∇L‖ around the start (zoom ×5), T = {T}", {})}
+h = tr.history
+for col, (field, (cmap, title, opts)) in zip(st.columns(2), maps.items()):
     with col:
         key = f"map_{field}"
-        st.vega_lite_chart(cached(map_spec)(field, T, k["w0"], k["b0"], lr, v, k["steps"], shown),
-                           key=key, on_select=partial(start_from_click, key), selection_mode="pick",
-                           alt=f"Map of {MAP_ALT[field]} over (w, b) with the optimizer paths")
-        st.caption(captions[field])
-h = tr.history
+        show_chart(chart_spec(CC.map_chart, cmap, h, shown, field, title, **opts),
+                   CC.map_cells(cmap), key, captions[field],
+                   f"Map of {MAP_ALT[field]} over (w, b) with the optimizer paths",
+                   on_select=partial(start_from_click, key), selection_mode="pick", key=key)
 left, right = st.columns(2)
 with left:
-    ch = CC.per_step(h, "cost", shown, y_title="loss L (log scale)", title="Loss per step")
     thrown = [m for m in shown if tr.outcomes[m].state == "thrown"]
-    show_chart(C.finish(ch), h, "cliff_runs", (
+    show_chart(chart_spec(CC.loss_chart, h, shown), h, "cliff_runs", (
         f"Thrown off the wall ({', '.join(thrown)}), a run lands on a plateau and its loss never "
         "comes back down." if thrown else "No run was thrown off the map this time: whether a step "
         "lands on the wall is luck, so nudge ε or the start."), "Loss against step for each method")
 with right:
-    ch = CC.per_step(h, "step_norm", shown, y_title="step length ‖Δθ‖ (log scale)",
-                     title="Step length per step", mark_clipped=v > 0)
-    if v > 0:
-        ch = alt.layer(ch, C.hrules({f"ε·v = {ct.max_clipped_step(lr, v):.3g}": ct.max_clipped_step(lr, v)}))
-    show_chart(C.finish(ch), h, "cliff_steps", "Triangles: steps the clip shortened. No norm-clipped "
-               "step is longer than ε·v." if v > 0 else "Clipping is off: every step is ε‖g‖ long.",
+    bound = ct.max_clipped_step(lr, v) if v > 0 else 0.0
+    show_chart(chart_spec(CC.step_length_chart, h, shown, bound), h, "cliff_steps",
+               "Triangles: steps the clip shortened. No norm-clipped step is longer than ε·v."
+               if v > 0 else "Clipping is off: every step is ε‖g‖ long.",
                "Step length against step, clipped steps marked")
 
 st.subheader("Why it happens, and why clipping helps beyond cliffs")
 left, right = st.columns(2)
 with left:
-    lin = th.linear_table()
-    ch = alt.layer(CC.derivatives(lin), C.vrule(T, f"T = {T}"))
-    show_chart(C.finish(ch), lin, "linear_derivatives", f"x_T = wᵀx₀ with w = {th.W_LINEAR}: slope "
-               "and curvature explode together; their ratio (T−1)/w grows, so a gradient step is "
-               "trustworthy over a shrinking distance.",
+    lin = cached(th.linear_table)()
+    show_chart(chart_spec(CC.derivatives_chart, lin, T), lin, "linear_derivatives",
+               f"x_T = wᵀx₀ with w = {th.W_LINEAR}: slope and curvature explode together; their "
+               "ratio (T−1)/w grows, so a gradient step is trustworthy over a shrinking distance.",
                "First and second derivative of x_T against T, log-log")
 with right:
     q = cached(th.quartic_runs)(lr, v, k["steps"])
-    ch = CC.per_step(q.history, "cost", ("no clipping", "clip by norm"),
-                     y_title="f(x) = x⁴ (log scale)", title=f"f = x⁴ from x₀ = {th.X0_QUARTIC:g}")
-    st_plain = q.status["no clipping"]
-    if st_plain.diverged:
-        ch = alt.layer(ch, C.vrule(st_plain.step, "plain diverged"))
-    show_chart(C.finish(ch), q.history, "quartic", f"Plain descent diverges iff ε x₀² > ½, i.e. ε > "
-               f"{th.quartic_critical_lr():.3g}; clipped descent moves at most ε·v per step and "
-               "converges.", "Cost of x⁴ against step, with and without clipping")
+    plain = q.status["no clipping"]
+    show_chart(chart_spec(CC.quartic_chart, q.history, th.X0_QUARTIC,
+                          plain.step if plain.diverged else None), q.history, "quartic",
+               f"Plain descent diverges iff ε x₀² > ½, i.e. ε > {th.quartic_critical_lr():.3g}; "
+               "clipped descent moves at most ε·v per step and converges.",
+               "Cost of x⁴ against step, with and without clipping")
 
 lo, hi = ct.threshold_range(s.mean_grad_plain)
 st.info(f"**Choosing v.** Pascanu et al. (2013) pick the threshold from the average gradient norm over "

@@ -4,6 +4,10 @@ top, and per-step lines with the clipped steps marked. DataFrame in, ``alt.Chart
 The map is a PNG (a few tens of kB) instead of tens of thousands of rectangles, so the page stays
 light for a class; its colours follow Vega's viridis on a log scale, and an invisible layer with
 the same scale draws the legend. A coarse invisible grid on top gives tooltips and clicks.
+
+The page-level builders (``map_chart``, ``*_chart``) return finished charts and depend on their
+arguments only, so the page builds them through ``ui.frame.chart_spec`` (once per distinct input,
+shared by every session).
 """
 
 from __future__ import annotations
@@ -90,9 +94,7 @@ def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *
                        ).mark_point(opacity=0).encode(
         x="w:Q", y="b:Q", color=alt.Color("v:Q", scale=scale, title=legend_title,
                                           legend=alt.Legend(orient="right", gradientLength=240)))
-    k = max(1, n // coarse)
-    i = np.arange(n // k)
-    rows, cols = np.meshgrid(i * k + k // 2, i * k + k // 2, indexing="ij")
+    k, rows, cols = _coarse_index(n, coarse)
     cells = grid.iloc[(rows * n + cols).ravel()].reset_index(drop=True)
     pw, pb = (w_range[1] - w_range[0]) / n, (b_range[1] - b_range[0]) / n
     cells = pd.DataFrame({
@@ -111,6 +113,21 @@ def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *
         hover = hover.add_params(alt.selection_point(name=select, fields=["w", "b"], on="click",
                                                      clear=False, toggle=False))
     return alt.layer(image, legend, hover)
+
+
+def _coarse_index(n: int, coarse: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """Every k-th row and column (their centres) of an n x n grid, about ``coarse`` of each."""
+    k = max(1, n // coarse)
+    i = np.arange(n // k)
+    rows, cols = np.meshgrid(i * k + k // 2, i * k + k // 2, indexing="ij")
+    return k, rows, cols
+
+
+def map_cells(m, coarse: int = 25) -> pd.DataFrame:
+    """The map's values at the coarse grid the tooltips and clicks use (columns w, b, loss,
+    grad_norm): the data behind a map, small enough to export on every rerun."""
+    _, rows, cols = _coarse_index(m.n, coarse)
+    return m.grid.iloc[(rows * m.n + cols).ravel()].reset_index(drop=True)
 
 
 def map_figure(m, history: pd.DataFrame, methods: Sequence[str], field: str, title: str, *,
@@ -226,3 +243,41 @@ def derivatives(table: pd.DataFrame) -> alt.LayerChart:
                                      clip=True).encode(
         x=x, y=y, shape=alt.Shape("source:N", title=None, legend=alt.Legend(orient="top")), tooltip=tip)
     return alt.layer(line, dots)
+
+
+def map_chart(m, history: pd.DataFrame, methods: Sequence[str], field: str, title: str,
+              zoom: tuple | None = None, wall: bool = False) -> alt.LayerChart:
+    """:func:`map_figure`, finished, with the click selection ``pick``."""
+    return C.finish(map_figure(m, history, methods, field, title, zoom=zoom, wall=wall))
+
+
+def loss_chart(history: pd.DataFrame, methods: Sequence[str]) -> alt.Chart:
+    """The loss of each run against the step (log scale)."""
+    return C.finish(per_step(history, "cost", methods, y_title="loss L (log scale)",
+                             title="Loss per step"))
+
+
+def step_length_chart(history: pd.DataFrame, methods: Sequence[str], bound: float
+                      ) -> alt.LayerChart:
+    """Step length of each run against the step; when clipping is on (``bound`` = ε·v > 0) the
+    clipped steps are marked and ε·v is drawn as a rule."""
+    ch = per_step(history, "step_norm", methods, y_title="step length ‖Δθ‖ (log scale)",
+                  title="Step length per step", mark_clipped=bound > 0)
+    if bound > 0:
+        ch = alt.layer(ch, C.hrules({f"ε·v = {bound:.3g}": bound}))
+    return C.finish(ch)
+
+
+def derivatives_chart(table: pd.DataFrame, depth: int) -> alt.LayerChart:
+    """:func:`derivatives` with a rule at the page's depth T."""
+    return C.finish(alt.layer(derivatives(table), C.vrule(depth, f"T = {depth}")))
+
+
+def quartic_chart(history: pd.DataFrame, x0: float, diverged_step: int | None
+                  ) -> alt.LayerChart:
+    """x⁴ descended with and without clipping, with a rule where plain descent diverged."""
+    ch = per_step(history, "cost", ("no clipping", "clip by norm"),
+                  y_title="f(x) = x⁴ (log scale)", title=f"f = x⁴ from x₀ = {x0:g}")
+    if diverged_step is not None:
+        ch = alt.layer(ch, C.vrule(diverged_step, "plain diverged"))
+    return C.finish(ch)
