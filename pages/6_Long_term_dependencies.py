@@ -6,7 +6,7 @@ from core import long_term as lt
 from core import long_term_depth as ld
 from core import long_term_theory as th
 from ui import charts_long_term as CL
-from ui.frame import cached, frame, metrics, show_chart
+from ui.frame import cached, chart_spec, frame, metrics, show_chart
 
 k = frame("long_term", claim=(
     "A recurrent network applies the same matrix W at every time step, so after t steps the "
@@ -40,16 +40,15 @@ p = rec.path
 st.subheader("1 · Repeated multiplication by one W")
 left, right = st.columns(2)
 with left:
-    ch = CL.log_norm(p, {"log10_linear": "measured ‖(Wᵀ)ᵗg‖/‖g‖"}, th.rate_lines(rec, T, False),
-                     eigen=th.eigen_lines(rec.eig, T), y_title="log₁₀ ‖(Wᵀ)ᵗg‖ / ‖g‖",
-                     title=f"{k['matrix'].capitalize()} W, ρ = {rho:.2f}: the backpropagated norm")
-    show_chart(CL.finish(ch), p, "norm_over_steps", "Grey: |λᵢ|ᵗ for each eigenvalue. The "
+    title = f"{k['matrix'].capitalize()} W, ρ = {rho:.2f}: the backpropagated norm"
+    show_chart(chart_spec(CL.norm_chart, rec, T, title), p, "norm_over_steps",
+               "Grey: |λᵢ|ᵗ for each eigenvalue. The "
                "measured norm ends parallel to ρᵗ; a non-normal W first climbs toward σ₁ᵗ even "
                "when ρ < 1.", "log10 norm of the product against steps")
 with right:
     hidden = (f"The non-normal kind hides σ₁ = {rec.sigma_max:.3g}, which no eigenvalue shows."
               if rec.sigma_max > 1.01 * rec.rho else "Normal W: σ₁ = ρ, the eigenvalues tell it all.")
-    show_chart(CL.finish(CL.eigen_plane(rec.eig, rec.rho)), rec.eig, "eigenvalues", "Outside the "
+    show_chart(chart_spec(CL.eigen_chart, rec.eig, rec.rho), rec.eig, "eigenvalues", "Outside the "
                f"unit circle: explodes; inside: vanishes. {hidden}", "Eigenvalues in the complex plane")
 left, right = st.columns(2)
 with left:
@@ -58,14 +57,14 @@ with left:
                 "no direction for the power method to find. Pick symmetric or non-normal.",
                 icon=":material/info:")
     else:
-        bound = th.alignment_bound(p["sin_theta"].iloc[0], rec.lam_ratio, p["step"])
-        show_chart(CL.finish(CL.alignment(p, bound)), p, "alignment", f"|λ₂/λ₁| = "
+        show_chart(chart_spec(CL.alignment_chart, p, rec.lam_ratio), p, "alignment", f"|λ₂/λ₁| = "
                    f"{rec.lam_ratio:.3g}: symmetric W stays under the bound; non-normal W reaches "
                    "the same slope only after its transient.", "Angle to the leading eigenvector")
 with right:
-    ch = CL.step_factor(p, {"gain_linear": "‖Wᵀu‖ at step t"}, {f"σ₁ = {rec.sigma_max:.3g}":
-                        rec.sigma_max, f"ρ = {rec.rho:.3g}": rec.rho}, "What each step multiplies by")
-    show_chart(CL.finish(ch), p, "step_factor", "Never above σ₁; the long-run factor is ρ. Steps "
+    show_chart(chart_spec(CL.step_factor_chart, p, {"gain_linear": "‖Wᵀu‖ at step t"},
+                          {f"σ₁ = {rec.sigma_max:.3g}": rec.sigma_max, f"ρ = {rec.rho:.3g}": rec.rho},
+                          "What each step multiplies by"), p, "step_factor",
+               "Never above σ₁; the long-run factor is ρ. Steps "
                "above 1 are growth even when ρ < 1.", "Per-step factor against steps")
 
 st.subheader("2 · Through a nonlinearity")
@@ -88,17 +87,16 @@ elif trap.rho_gamma < 1 and trap.excess > 0.3:
 if act != "linear":
     left, right = st.columns(2)
     with left:
-        ch = CL.log_norm(p, {"log10_nonlinear": f"through {act}", "log10_linear": "linear (part 1)"},
-                         th.rate_lines(rec, T), y_title="log₁₀ ‖gₜ‖ / ‖g‖",
-                         title="Backpropagated Jacobian product against the two rules")
-        show_chart(CL.finish(ch), p, "nonlinear_norm", "The measured curve never rises above "
+        show_chart(chart_spec(CL.nonlinear_norm_chart, rec, T), p, "nonlinear_norm",
+                   "The measured curve never rises above "
                    "(σ₁γ)ᵗ. It can rise far above (ργ)ᵗ: the eigenvalue version is false.",
                    "log10 norm through the nonlinearity")
     with right:
-        ch = CL.step_factor(p, {"gain_nonlinear": f"‖Wᵀdiag f′ u‖ ({act})"},
-                            {f"σ₁γ = {trap.sigma_gamma:.3g}": trap.sigma_gamma,
-                             f"ργ = {trap.rho_gamma:.3g}": trap.rho_gamma}, "Factor of each step through f")
-        show_chart(CL.finish(ch), p, "nonlinear_step_factor", "Every step stays under σ₁γ; steps "
+        show_chart(chart_spec(CL.step_factor_chart, p, {"gain_nonlinear": f"‖Wᵀdiag f′ u‖ ({act})"},
+                              {f"σ₁γ = {trap.sigma_gamma:.3g}": trap.sigma_gamma,
+                               f"ργ = {trap.rho_gamma:.3g}": trap.rho_gamma},
+                              "Factor of each step through f"), p, "nonlinear_step_factor",
+                   "Every step stays under σ₁γ; steps "
                    "above ργ show why the eigenvalue rule is not a bound.", "Per-step factor through f")
 
 st.subheader("3 · Shared W versus a fresh W per layer (linear)")
@@ -109,13 +107,12 @@ st.markdown(f"Both ensembles draw W ~ N(0, ρ²/n) (ρ = 1 is the 1/n initializa
             f"draw a fresh W per layer ({how}).")
 left, right = st.columns(2)
 with left:
-    band = th.random_walk_band(k["dim"], rho, ens.bands["step"].drop_duplicates())
-    ch = CL.ensembles(ens.bands, band, th.power_line(rho, T, "ρᵗ"))
-    show_chart(CL.finish(ch), ens.bands, "shared_vs_fresh", "Shaded: 10–90% of seeds. The "
+    show_chart(chart_spec(CL.ensembles_chart, ens.bands, k["dim"], rho, T), ens.bands,
+               "shared_vs_fresh", "Shaded: 10–90% of seeds. The "
                "shared band widens like t (each seed its own |λmax|ᵗ); the fresh band like √t.",
                "Quantiles of log10 norm over depth, shared and fresh W")
 with right:
-    show_chart(CL.finish(CL.sample_paths(ens.paths)), ens.paths, "seed_paths", "Each shared-W "
+    show_chart(chart_spec(CL.sample_paths_chart, ens.paths), ens.paths, "seed_paths", "Each shared-W "
                "seed is a straight line with its own slope ln|λmax|; fresh-W seeds wander around "
                "one slope, ½(ψ(n/2) − ln(n/2)) + ln ρ per layer (natural log).", "Individual seeds")
 
@@ -128,18 +125,18 @@ st.markdown(f"A deep net of {T} square layers of width {ini.width} (fixed, not n
 if ini.dead:
     st.info(f"Dead network: in {', '.join(ini.dead)} every unit of a layer was off for every "
             "input, so the signal is exactly 0 from there on (its line stops).", icon=":material/info:")
-labels = [s.label for s in th.SCHEMES]
+labels = tuple(s.label for s in th.SCHEMES)
 left, right = st.columns(2)
 with left:
-    ch = CL.init_chart(ini.data, theory, "forward", labels, y_title="log₁₀ E aₗ²",
-                       title="Forward: pre-activation variance")
-    show_chart(CL.finish(ch), ini.data, "init_forward", "1/n with ReLU halves per layer "
+    show_chart(chart_spec(CL.init_variance_chart, ini.data, theory, "forward", labels,
+                          "log₁₀ E aₗ²", "Forward: pre-activation variance"), ini.data,
+               "init_forward", "1/n with ReLU halves per layer "
                "(2⁻²⁹ after 30); He's 2/n keeps it. One finite net drifts below the infinite-width "
                "theory by about depth/width.", "Forward variance per layer")
 with right:
-    ch = CL.init_chart(ini.data, theory, "backward", labels, y_title="log₁₀ E (∂L/∂hₗ)²",
-                       title="Backward: gradient variance")
-    show_chart(CL.finish(ch), ini.data, "init_backward", "The same factors, read from the top "
+    show_chart(chart_spec(CL.init_variance_chart, ini.data, theory, "backward", labels,
+                          "log₁₀ E (∂L/∂hₗ)²", "Backward: gradient variance"), ini.data,
+               "init_backward", "The same factors, read from the top "
                "layer down: the gradient reaching layer 0 is what vanishes or explodes.",
                "Backward variance per layer")
 

@@ -3,6 +3,11 @@
 Norms that span hundreds of decades are drawn as log10 values on a linear axis. Straight
 reference lines (rate^t is straight in log space) arrive as two points and are cut where they
 leave the frame, so no clamped line runs along an edge.
+
+The page-level builders (``*_chart``) return finished charts and depend on their arguments only,
+so the page builds them through ``ui.frame.chart_spec`` (once per distinct input, shared by every
+session); the closed-form overlays they need are computed inside them, so on a warm rerun only
+the cached spec is looked up.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core import long_term_theory as th
+from core.long_term import Recurrent
 from ui import charts as C
 
 GREY = "#9a9a9a"
@@ -212,3 +219,53 @@ def init_chart(measured: pd.DataFrame, theory: pd.DataFrame, direction: str, ord
                    "log10", series="scheme", domain=list(order), dash="curve",
                    dash_domain=["measured", "mean-field theory"], x_title="layer l",
                    y_title=y_title, title=title, height=HEIGHT)
+
+
+# --- finished charts of the page (built through ui.frame.chart_spec) -----------------------------
+def norm_chart(rec: Recurrent, depth: int, title: str):
+    """Part 1: the backpropagated norm through the shared W, with ρᵗ, σ₁ᵗ and the |λᵢ|ᵗ lines."""
+    return finish(log_norm(rec.path, {"log10_linear": "measured ‖(Wᵀ)ᵗg‖/‖g‖"},
+                           th.rate_lines(rec, depth, False), eigen=th.eigen_lines(rec.eig, depth),
+                           y_title="log₁₀ ‖(Wᵀ)ᵗg‖ / ‖g‖", title=title))
+
+
+def eigen_chart(eig: pd.DataFrame, rho: float):
+    """Part 1: the eigenvalues of W in the complex plane."""
+    return finish(eigen_plane(eig, rho))
+
+
+def alignment_chart(path: pd.DataFrame, lam_ratio: float):
+    """Part 1: the angle to the leading eigenvector against the power-method bound."""
+    bound = th.alignment_bound(path["sin_theta"].iloc[0], lam_ratio, path["step"])
+    return finish(alignment(path, bound))
+
+
+def step_factor_chart(path: pd.DataFrame, cols: dict[str, str], rules: dict[str, float],
+                      title: str):
+    """Parts 1 and 2: :func:`step_factor`, finished."""
+    return finish(step_factor(path, cols, rules, title))
+
+
+def nonlinear_norm_chart(rec: Recurrent, depth: int):
+    """Part 2: the product through f against the true bound (σ₁γ)ᵗ and the eigenvalue rule."""
+    return finish(log_norm(rec.path, {"log10_nonlinear": f"through {rec.activation}",
+                                      "log10_linear": "linear (part 1)"},
+                           th.rate_lines(rec, depth), y_title="log₁₀ ‖gₜ‖ / ‖g‖",
+                           title="Backpropagated Jacobian product against the two rules"))
+
+
+def ensembles_chart(bands: pd.DataFrame, dim: int, rho: float, depth: int):
+    """Part 3: :func:`ensembles` with the random-walk theory band for ``dim`` and ρᵗ."""
+    band = th.random_walk_band(dim, rho, bands["step"].drop_duplicates())
+    return finish(ensembles(bands, band, th.power_line(rho, depth, "ρᵗ")))
+
+
+def sample_paths_chart(paths: pd.DataFrame):
+    """Part 3: :func:`sample_paths`, finished."""
+    return finish(sample_paths(paths))
+
+
+def init_variance_chart(measured: pd.DataFrame, theory: pd.DataFrame, direction: str, order,
+                        y_title: str, title: str):
+    """Part 4: :func:`init_chart`, finished."""
+    return finish(init_chart(measured, theory, direction, order, y_title=y_title, title=title))
