@@ -52,9 +52,19 @@ def p_all_positive_rate(n) -> np.ndarray:
     return np.exp(-math.log(3) / 4 * np.asarray(n, dtype=float) ** 2)
 
 
+def p_all_positive_rate_log10(n) -> np.ndarray:
+    """log10 of :func:`p_all_positive_rate`, -(ln 3 / 4) n^2 / ln 10, which does not underflow."""
+    return -math.log(3) / 4 * np.asarray(n, dtype=float) ** 2 / math.log(10)
+
+
 def coin_flip(n) -> np.ndarray:
     """2^-n: the book's heuristic, each eigenvalue's sign an independent coin flip (8.2.3)."""
     return 2.0 ** -np.asarray(n, dtype=float)
+
+
+def coin_flip_log10(n) -> np.ndarray:
+    """log10 of :func:`coin_flip`, -n log10 2."""
+    return -np.asarray(n, dtype=float) * math.log10(2)
 
 
 # --- sampling ------------------------------------------------------------------------------------

@@ -87,8 +87,8 @@ class SaddleRun(NamedTuple):
 
 
 def _outcome(run: optim.Run, spec: SaddleSpec, learning_rate: float | None) -> Outcome:
-    """Classify a stopped run; for gradient descent (``learning_rate`` given) the reason compares
-    eps with 2/lambda_max of H where the cost first rose (GD is unstable along it when larger)."""
+    """Classify a stopped run; for gradient descent (``learning_rate`` given) the reason names the
+    first visited point where eps > 2/lambda_max(H) (GD overshoots along that direction)."""
     st = run.status
     if not st.diverged:
         return Outcome("ran", None, "")
@@ -97,13 +97,14 @@ def _outcome(run: optim.Run, spec: SaddleSpec, learning_rate: float | None) -> O
         return Outcome("left", st.step, f"ran off downhill ({st.reason}): this surface has no bottom")
     why = st.reason
     if learning_rate is not None:
-        rose = np.flatnonzero(np.diff(run.history["cost"].to_numpy()) > 0)
-        k = int(rose[0]) if rose.size else len(run.x) - 1
-        lam_max = float(np.linalg.eigvalsh(spec.surface.hessian(run.x[k]))[-1])
-        if lam_max > 0 and learning_rate > 2 / lam_max:
-            why = (f"ε = {learning_rate:.4g} > 2/λmax = {2 / lam_max:.4g} (λmax of the Hessian at "
-                   f"step {k}, just before the cost first rose): the step overshoots along the "
-                   "upward-curving direction")
+        with np.errstate(over="ignore", invalid="ignore"):
+            lam_max = np.linalg.eigvalsh(spec.surface.hessian(run.x))[:, -1]
+        over = np.flatnonzero(learning_rate * lam_max > 2)
+        if over.size:
+            k = int(over[0])
+            why = (f"ε = {learning_rate:.4g} > 2/λmax = {2 / lam_max[k]:.4g} at step {k} (λmax: the "
+                   "Hessian's largest eigenvalue there), so the step overshoots along that "
+                   "direction and the cost climbs")
     return Outcome("diverged", st.step, why)
 
 

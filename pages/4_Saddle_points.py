@@ -67,13 +67,16 @@ st.caption(f"f(x) = Σ x_i² over n − k directions − Σ x_i² over k, starte
            f"times a random unit vector ({hd.runs['repeat'].nunique()} draws per point). k is used as "
            f"min(k, n − 1) = {negative}. Only the share √(k/n) of a random offset lies along the "
            "escape directions, so fewer of them mean a longer plateau.")
+captions = {"offset": f"Dots: measured runs at k = {negative}. Each factor 10 closer to the stable "
+                      f"manifold costs ln 10/ln(1+2ε) = {S.steps_per_decade(lr):.1f} more steps.",
+            "k": f"Dots: measured runs at δ = {offset:.0e}. More escape directions catch more of a "
+                 "random offset, so the plateau shortens — but only logarithmically."}
 for col, (name, fig) in zip(st.columns(2), fig_escape.items()):
     missing = int(fig.data["steps"].isna().sum())
     with col:
-        show_chart(*fig, f"escape_vs_{name}", "Dots: measured runs. Each factor 10 closer to the "
-                   f"stable manifold costs ln 10/ln(1+2ε) = {S.steps_per_decade(lr):.1f} more steps." +
-                   (f" {missing} runs did not escape within {steps} steps." if missing else ""),
-                   f"Gradient-descent escape steps against {name}")
+        show_chart(*fig, f"escape_vs_{name}", captions[name] + (
+            f" {missing} runs did not escape within {steps} steps." if missing else ""),
+            f"Gradient-descent escape steps against {name}")
 
 st.subheader(f"3 · Random Hessians of size n = {n}")
 left, right = st.columns(2)
@@ -96,7 +99,8 @@ with right:
                 f"{pos['p'].iloc[1]:.4f}. The book's heuristic treats each sign as a coin flip, "
                 "2⁻ⁿ; but eigenvalues repel each other, so the true chance is far smaller (Dean & "
                 "Majumdar 2006: exp(−(ln 3/4) n²) for large n, prefactor unknown). At n = "
-                f"{n} that is about {RH.p_all_positive_rate(n):.1e}.")
+                f"{n} that rate is about 10^{RH.p_all_positive_rate_log10(n):.0f}, against "
+                f"2⁻ⁿ = 10^{RH.coin_flip_log10(n):.0f}.")
 
 st.subheader("4 · Plateaus in a deep linear network")
 st.latex(r"\tau\,\dot u = 2u(s-u),\qquad t_{1/2}=\frac{\tau}{2s}\ln\frac{s-u_0}{u_0}"

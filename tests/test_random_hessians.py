@@ -93,3 +93,6 @@ def test_minima_are_far_rarer_than_the_coin_flip_heuristic():
     assert (np.diff(np.diff(logp)) < 0).all()
     np.testing.assert_allclose(pos["rate"], np.exp(-math.log(3) / 4 * pos["n"] ** 2))
     np.testing.assert_allclose(pos["coin"], 2.0 ** -pos["n"])
+    np.testing.assert_allclose(10 ** RH.p_all_positive_rate_log10(pos["n"]), pos["rate"])
+    np.testing.assert_allclose(10 ** RH.coin_flip_log10(pos["n"]), pos["coin"])
+    assert RH.p_all_positive_rate_log10(512) == pytest.approx(-512**2 * math.log10(3) / 4)

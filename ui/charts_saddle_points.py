@@ -11,13 +11,15 @@ import pandas as pd
 from ui import charts as C
 
 METHODS = ("gradient descent", "Newton", "saddle-free Newton")
+MAP_HEIGHT = 470
 MAP_CAPTIONS = {
     "x2-y2": "Drag the step slider. Newton (step 1) lands on the saddle in one step; gradient descent "
              "slides in along the λ > 0 direction, lingers, then leaves along λ < 0.",
     "5x2-y2": "Drag the step slider. Newton lands on the saddle in one step; saddle-free Newton "
               "jumps to (0, 2y) and keeps doubling y; gradient descent zig-zags in, lingers, escapes.",
     "monkey": "Drag the step slider. The Hessian is zero at this saddle, so there are no "
-              "eigen-directions: Newton halves the distance each step; gradient descent crawls.",
+              "eigen-directions. Newton halves the distance each step (until H falls below the "
+              "solver's 1e-12 cutoff, near 1e-13); gradient descent crawls in, then leaves.",
     "himmelblau": "Drag the step slider. The start is the saddle itself moved by the offset along "
                   "its escape direction (the stable manifold is curved). Newton stays put.",
 }
@@ -99,21 +101,29 @@ def landmarks(points: pd.DataFrame, view) -> alt.Chart:
               "maximum": "triangle-up"}
     return alt.Chart(points).mark_point(filled=True, size=170, color="#000000", opacity=0.9).encode(
         **_xy(view),
-        shape=alt.Shape("kind:N", title=None, legend=alt.Legend(orient="bottom"),
+        shape=alt.Shape("kind:N", title=None, legend=alt.Legend(orient="right", direction="vertical"),
                         scale=alt.Scale(domain=kinds, range=[shapes.get(k, "square") for k in kinds])),
         tooltip=["kind:N", alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f")])
 
 
 def stack(*charts, **kwargs) -> alt.LayerChart:
-    """One flat alt.layer of the given charts: plain layer charts (no data, params or resolve of
-    their own) are opened into their sub-layers. Altair copies every sub-chart each time charts
-    are combined, so one flat layer is far cheaper to build than a chain of ``+``."""
-    flat = []
+    """One flat alt.layer of the given charts. Layer charts are opened into their sub-layers (their
+    shared data goes back into each sub-layer, their params go to the top); one with a resolve is
+    kept whole. Altair copies every sub-chart each time charts are combined, so one flat layer is
+    far cheaper to build than a chain of ``+``."""
+    flat, params = [], list(kwargs.pop("params", []))
     for ch in charts:
-        plain = isinstance(ch, alt.LayerChart) and all(
-            getattr(ch, a, alt.Undefined) is alt.Undefined for a in ("data", "params", "resolve"))
-        flat.extend(ch.layer if plain else [ch])
-    return alt.layer(*flat, **kwargs)
+        if not isinstance(ch, alt.LayerChart) or ch.resolve is not alt.Undefined:
+            flat.append(ch)
+            continue
+        for sub in ch.layer:
+            if sub.data is alt.Undefined and ch.data is not alt.Undefined:
+                sub = sub.copy()
+                sub.data = ch.data
+            flat.append(sub)
+        if ch.params is not alt.Undefined:
+            params.extend(ch.params)
+    return alt.layer(*flat, **kwargs, **({"params": params} if params else {}))
 
 
 def saddle_map(path, grid, segments, points, start, view, mid, half_range, methods=METHODS):
@@ -125,7 +135,7 @@ def saddle_map(path, grid, segments, points, start, view, mid, half_range, metho
                          series="method", domain=list(methods), x_title="x", y_title="y",
                          x_domain=view[:2], y_domain=view[2:], height=400)
     return stack(heat_map(grid, view, mid, half_range, "f(x, y)"), arrows(segments, view),
-                 landmarks(points, view), *paths.layer, params=paths.params,
+                 landmarks(points, view), paths, height=MAP_HEIGHT,
                  title="Three methods from the same start")
 
 
@@ -219,7 +229,8 @@ def p_positive_chart(pos: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("hi:Q", format=".3g")])
     lines = C.lines(curves, "n", "P", series="curve", log_y=True, y_title="P(all eigenvalues > 0)",
                     title="How rare a minimum is").encode(
-        x=alt.X("n:Q", title="matrix size n", axis=alt.Axis(tickMinStep=1, format="d")))
+        x=alt.X("n:Q", title="matrix size n", axis=alt.Axis(tickMinStep=1, format="d"),
+                scale=alt.Scale(domain=[0.5, float(pos["n"].max()) + 0.5], nice=False)))
     return stack(lines, error_bars(pos, "n", "lo", "hi"), dots)
 
 
@@ -237,7 +248,8 @@ def modes_chart(curves: pd.DataFrame) -> alt.Chart:
 def plateau_chart(sweep: pd.DataFrame) -> alt.LayerChart:
     """Steps to s/2 against s (log-log), one line per initial strength u0, measured dots."""
     sw = sweep.assign(u0=sweep["u0"].map(lambda v: f"u₀ = {v:.0e}"))
+    lo, hi = float(sw["s"].min()), float(sw["s"].max())
     return stack(C.lines(sw[["s", "u0", "theory"]], "s", "theory", series="u0", log_x=True,
                          log_y=True, x_title="mode strength s", y_title="steps to reach s/2",
-                         title="Plateau length against s and u₀"),
+                         title="Plateau length against s and u₀", x_domain=(lo / 1.15, hi * 1.15)),
                  scatter(sw[["s", "measured"]], "s", "measured", log_x=True, log_y=True))
