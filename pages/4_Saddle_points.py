@@ -125,12 +125,16 @@ with st.expander("The math"):
         "½|λ₋|v² ≥ 1 + ½λ₊u², which, when u has already died out, is step "
         "⌈ln(√(2/|λ₋|)/v₀)/ln(1 + ε|λ₋|)⌉ — on x² − y², ⌈ln(1/y₀)/ln(1+2ε)⌉. The tests check the "
         "exact step against the closed form u_k, v_k.\n\n"
-        "**Newton.** On any quadratic, x − H⁻¹g = x − H⁻¹Hx = 0: one step onto the critical point, "
+        "**Newton.** Both Newton methods take their full step (step size 1; ε only drives gradient "
+        "descent). On any quadratic, x − H⁻¹g = x − H⁻¹Hx = 0: one step onto the critical point, "
         "whatever its type. On the monkey saddle f is homogeneous of degree 3, so Hx = 2g and each "
         "Newton step halves x. Saddle-free Newton divides by |λ| instead: on 5x² − y² one step maps "
-        "(x, y) to (0, 2y) — downhill along every direction.\n\n"
+        "(x, y) to (0, 2y) — downhill along every direction. Himmelblau's function is divided by 10 "
+        "so that ε = 0.15 is stable at its minima; that changes no critical point.\n\n"
         "**Random Hessians.** For a GOE matrix the eigenvalue density tends to the semicircle "
         "√(4 − λ²)/2π; shifting by a cost level e gives index F(e) = ½ + e√(4−e²)/4π + arcsin(e/2)/π. "
+        "P(all positive) is estimated for every n at once: each matrix grows a row at a time and "
+        "stays in the count while every Cholesky pivot is positive (Sylvester's criterion).\n\n"
         "**Plateaus.** ½(s − ab)² has a saddle at a = b = 0 with Hessian eigenvalues ±s: the "
         "plateau is that saddle's escape time, (τ/2s) ln(s/u₀).")
 with st.expander("Sources"):
