@@ -25,7 +25,8 @@ def most_expensive(page) -> dict[str, str]:
     """Every numeric knob of the page at its largest value (the costliest setting)."""
     out = {}
     for knob in [K.SHARED_BY_NAME[n] for n in page.shared] + list(page.knobs):
-        if knob.name in ("dim", "depth", "steps", "restarts", "batch") or knob.kind == "grid" and knob.name in ("kappa",):
+        if knob.name in ("dim", "depth", "steps", "restarts", "batch") or (
+                knob.kind == "grid" and knob.name in ("kappa",)):
             out[knob.name] = K.encode(knob, knob.bounds()[1])
     return out
 
@@ -58,13 +59,16 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--expensive", action="store_true", help="also time the costliest knob settings")
     args = ap.parse_args()
-    print(f"{'page':<20} {'setting':<10} {'cold median':>12} {'cold p95':>9} {'warm median':>12} {'warm p95':>9}")
+    print(f"{'page':<20} {'setting':<10} {'cold median':>12} {'cold p95':>9} "
+          f"{'warm median':>12} {'warm p95':>9}")
     for page in [p for p in PAGES if p.exists()]:
         settings = [("defaults", {})] + ([("expensive", most_expensive(page))] if args.expensive else [])
         for name, params in settings:
-            cold, warm = time_page(page, params, args.repeats if name == "defaults" else max(2, args.repeats // 3))
-            print(f"{page.id:<20} {name:<10} {statistics.median(cold)*1000:>10.0f}ms {pct(cold, .95)*1000:>7.0f}ms "
-                  f"{statistics.median(warm)*1000:>10.0f}ms {pct(warm, .95)*1000:>7.0f}ms", flush=True)
+            repeats = args.repeats if name == "defaults" else max(2, args.repeats // 3)
+            cold, warm = time_page(page, params, repeats)
+            print(f"{page.id:<20} {name:<10} {statistics.median(cold)*1000:>10.0f}ms "
+                  f"{pct(cold, .95)*1000:>7.0f}ms {statistics.median(warm)*1000:>10.0f}ms "
+                  f"{pct(warm, .95)*1000:>7.0f}ms", flush=True)
 
 
 if __name__ == "__main__":
