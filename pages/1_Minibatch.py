@@ -26,8 +26,8 @@ for run in s3.runs:
     if run.diverged:
         st.warning(f"SGD with batch {run.batch:,} diverged at step {run.step}. Reason: {run.reason}.",
                    icon=":material/trending_up:")
-c = s1.curves.set_index(["quantity", "batch"])
-g100, g10k, n100 = (c.loc[("gradient", 100)], c.loc[("gradient", 10_000)], c.loc[("newton", 100)])
+c = dict(zip(zip(s1.curves["quantity"], s1.curves["batch"]), s1.curves.to_dict("records")))
+g100, g10k, n100 = c[("gradient", 100)], c[("gradient", 10_000)], c[("newton", 100)]
 metrics([
     ("Gradient error at batch 100", f"{g100['measured']:.3f}", f"RMS of ‖g_B − G‖/‖G‖ over "
      f"{g100['draws']:,} batches of 100 drawn without replacement; theory {g100['theory']:.3f}"),
@@ -54,8 +54,8 @@ left, right = st.columns(2)
 with left:
     df = CM.error_curves(s1.curves)
     show_chart(chart_spec(CM.error_vs_batch, df, s1.target, s1.match), df, "error_vs_batch",
-               f"Solid: measured (RMS over {int(c.loc[('gradient', 10_000), 'draws'])} to "
-               f"{int(c['draws'].max()):,} draws per B); dashed: exact expectation. Both fall as "
+               f"Solid: measured (RMS over {g10k['draws']} to "
+               f"{s1.curves['draws'].max():,} draws per B); dashed: exact expectation. Both fall as "
                "1/√B; H⁻¹ shifts the Newton line up, never above the κ bound.",
                "Relative error of gradient and Newton direction against batch size, log-log")
 with right:
