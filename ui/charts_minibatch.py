@@ -33,10 +33,10 @@ def stack(*charts) -> alt.LayerChart:
 def vrules(values: dict[str, float], *, color: str = "#555555") -> alt.LayerChart:
     """Vertical reference lines with a label at the top: {label: x}."""
     data = C.finite(pd.DataFrame({"label": list(values), "x": list(values.values())}), ["x"])
-    base = alt.Chart(data).encode(x="x:Q")
+    base = alt.Chart(data).encode(x=alt.X("x:Q"))
     return alt.layer(base.mark_rule(color=color, strokeDash=[4, 4], strokeWidth=1.5),
                      base.mark_text(align="left", dx=4, y=10, color=color, fontSize=12)
-                     .encode(text="label:N"))
+                     .encode(text=alt.Text("label:N")))
 
 
 def error_curves(curves: pd.DataFrame) -> pd.DataFrame:
@@ -93,10 +93,11 @@ def band_line(df: pd.DataFrame, x: str, y: str, se: str, *, x_title: str, y_titl
     data = C.finite(df.assign(lo=df[y] - 2 * df[se], hi=df[y] + 2 * df[se]), [x, y, "lo", "hi"])
     base = alt.Chart(data, title=title, height=C.HEIGHT)
     band = base.mark_area(opacity=0.25, color=color).encode(
-        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y("lo:Q", title=y_title), y2="hi:Q")
+        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y("lo:Q", title=y_title), y2=alt.Y2("hi:Q"))
     line = base.mark_line(color=color, strokeWidth=2.5, point=True).encode(
-        x=f"{x}:Q", y=f"{y}:Q", tooltip=[f"{x}:Q", alt.Tooltip(f"{y}:Q", format=".3f"),
-                                        alt.Tooltip(f"{se}:Q", format=".3f")])
+        x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"),
+        tooltip=[alt.Tooltip(f"{x}:Q"), alt.Tooltip(f"{y}:Q", format=".3f"),
+                 alt.Tooltip(f"{se}:Q", format=".3f")])
     return alt.layer(band, line)
 
 
