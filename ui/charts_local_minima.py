@@ -52,7 +52,7 @@ def cost_histogram(final: pd.DataFrame, best: float, tol: float, num_steps: int)
                 title=f"final cost L after {num_steps} steps", axis=alt.Axis(format=".2f")),
         y=alt.Y("count():Q", title="restarts", stack=True),
         color=_outcome_color(),
-        tooltip=[alt.Tooltip("count():Q", title="restarts"), "outcome:N"])
+        tooltip=[alt.Tooltip("count():Q", title="restarts"), alt.Tooltip("outcome:N")])
     layers = [bars]
     if np.isfinite(best):
         layers.append(C.vrule(best + tol, f"best + {tol:g}", color="#555555"))
@@ -75,16 +75,17 @@ def width_strip(sweep: pd.DataFrame, width: int) -> alt.LayerChart:
     x = alt.X("x:Q", title="hidden width n", scale=alt.Scale(domain=[ws[0] - 0.6, ws[-1] + 0.6]),
               axis=alt.Axis(values=ws, format="d"))
     band = alt.Chart(pd.DataFrame({"a": [width - 0.45], "b": [width + 0.45]})).mark_rect(
-        color="#56B4E9", opacity=0.15).encode(x="a:Q", x2="b:Q")
+        color="#56B4E9", opacity=0.15).encode(x=alt.X("a:Q"), x2=alt.X2("b:Q"))
     dots = alt.Chart(data, height=C.HEIGHT, title="Final costs as the net gets wider").mark_point(
         filled=True, size=45, opacity=0.8).encode(
         x=x, y=alt.Y("cost:Q", title="final cost L", scale=alt.Scale(domain=[0, top * 1.04])),
         color=_outcome_color(), shape=alt.Shape("outcome:N", legend=alt.Legend(orient="top", title=None),
                                                 scale=alt.Scale(domain=OUTCOMES,
                                                                 range=["circle", "triangle-up"])),
-        tooltip=["width:Q", "restart:Q", alt.Tooltip("cost:Q", format=".3g"), "outcome:N"])
+        tooltip=[alt.Tooltip("width:Q"), alt.Tooltip("restart:Q"), alt.Tooltip("cost:Q", format=".3g"),
+                 alt.Tooltip("outcome:N")])
     text = alt.Chart(frac).mark_text(fontSize=13, fontWeight="bold", color="#009E73").encode(
-        x=alt.X("width:Q"), y="y:Q", text="label:N")
+        x=alt.X("width:Q"), y=alt.Y("y:Q"), text=alt.Text("label:N"))
     return C.finish(alt.layer(band, dots, text))
 
 
@@ -98,8 +99,8 @@ def restart_lines(data: pd.DataFrame, x: str, field: str, *, x_title: str, y_tit
         strokeWidth=1.3, opacity=0.6, clip=True).encode(
         x=alt.X(f"{x}:Q", title=x_title),
         y=alt.Y(f"{field}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined),
-        detail="restart:N", color=_outcome_color(), strokeDash=_outcome_dash(),
-        tooltip=["restart:Q", "outcome:N", alt.Tooltip(f"{field}:Q", format=".3g")])
+        detail=alt.Detail("restart:N"), color=_outcome_color(), strokeDash=_outcome_dash(),
+        tooltip=[alt.Tooltip("restart:Q"), alt.Tooltip("outcome:N"), alt.Tooltip(f"{field}:Q", format=".3g")])
 
 
 def toy_chart(toy) -> alt.LayerChart:
@@ -112,12 +113,13 @@ def toy_chart(toy) -> alt.LayerChart:
         {"global": "rolled to the global minimum", "bad": "rolled to the bad minimum"}))
     dom = ["rolled to the global minimum", "rolled to the bad minimum"]
     dots = alt.Chart(starts).mark_point(filled=True, size=60, opacity=0.85).encode(
-        x="x0:Q", y="f0:Q",
+        x=alt.X("x0:Q"), y=alt.Y("f0:Q"),
         color=alt.Color("ended:N", legend=alt.Legend(orient="top", title=None),
                         scale=alt.Scale(domain=dom, range=OUTCOME_COLORS)),
         shape=alt.Shape("ended:N", legend=alt.Legend(orient="top", title=None),
                         scale=alt.Scale(domain=dom, range=["circle", "triangle-up"])),
-        tooltip=[alt.Tooltip("x0:Q", format=".3f"), alt.Tooltip("x_end:Q", format=".3f"), "minimum:N"])
+        tooltip=[alt.Tooltip("x0:Q", format=".3f"), alt.Tooltip("x_end:Q", format=".3f"),
+                 alt.Tooltip("minimum:N")])
     return C.finish(alt.layer(
         curve, dots,
         C.marker(g, float(toy_cost(g)), "global minimum", color="#009E73", dx=12, dy=4),
