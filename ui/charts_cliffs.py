@@ -88,11 +88,11 @@ def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *
     img = pd.DataFrame({"w": [w_range[0]], "w2": [w_range[1]], "b": [b_range[1]], "b2": [b_range[0]],
                         "url": [_image_url(grid[field].to_numpy().reshape(n, n), domain)]})
     image = alt.Chart(img).mark_image(aspect=False, smooth=False).encode(
-        x=x, x2="w2:Q", y=y, y2="b2:Q", url="url:N")
+        x=x, x2=alt.X2("w2:Q"), y=y, y2=alt.Y2("b2:Q"), url=alt.Url("url:N"))
     scale = alt.Scale(type="log", domain=list(domain), scheme="viridis", clamp=True)
     legend = alt.Chart(pd.DataFrame({"w": list(w_range), "b": list(b_range), "v": list(domain)})
                        ).mark_point(opacity=0).encode(
-        x="w:Q", y="b:Q", color=alt.Color("v:Q", scale=scale, title=legend_title,
+        x=alt.X("w:Q"), y=alt.Y("b:Q"), color=alt.Color("v:Q", scale=scale, title=legend_title,
                                           legend=alt.Legend(orient="right", gradientLength=240)))
     k, rows, cols = _coarse_index(n, coarse)
     cells = grid.iloc[(rows * n + cols).ravel()].reset_index(drop=True)
@@ -105,7 +105,7 @@ def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *
         "b_hi": (b_range[1] - rows.ravel() // k * k * pb).round(4),
         "b_lo": (b_range[1] - (rows.ravel() // k + 1) * k * pb).round(4)})
     hover = alt.Chart(cells).mark_rect(opacity=0, cursor="pointer").encode(
-        x=alt.X("w_lo:Q", scale=sw), x2="w_hi:Q", y=alt.Y("b_lo:Q", scale=sb), y2="b_hi:Q",
+        x=alt.X("w_lo:Q", scale=sw), x2=alt.X2("w_hi:Q"), y=alt.Y("b_lo:Q", scale=sb), y2=alt.Y2("b_hi:Q"),
         tooltip=[alt.Tooltip("w:Q", title="w"), alt.Tooltip("b:Q", title="b"),
                  alt.Tooltip("loss:Q", title="loss L", format=".3g"),
                  alt.Tooltip("grad_norm:Q", title="‖∇L‖", format=".3g")])
@@ -180,21 +180,23 @@ def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_
                                                 opacity=0.9, clip=True).encode(x=x, y=y))
     if box is not None:
         layers.append(alt.Chart(box).mark_line(color="white", strokeWidth=1.5, clip=True).encode(
-            x=x, y=y, order="order:Q"))
+            x=x, y=y, order=alt.Order("order:Q")))
     layers.append(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2.2,
                                             clip=True).encode(
-        x=x, y=y, order="step:Q", tooltip=["method:N", "step:Q", alt.Tooltip("w:Q", format=".4g"),
-                                           alt.Tooltip("b:Q", format=".4g")], **enc))
+        x=x, y=y, order=alt.Order("step:Q"),
+        tooltip=[alt.Tooltip("method:N"), alt.Tooltip("step:Q"), alt.Tooltip("w:Q", format=".4g"),
+                 alt.Tooltip("b:Q", format=".4g")], **enc))
     start = data.groupby("method").head(1).head(1)
     base = alt.Chart(start.assign(label="start")).encode(x=x, y=y)
     layers += [base.mark_point(shape="diamond", size=200, filled=True, color="white", stroke="black",
                                strokeWidth=1.5),
                base.mark_text(align="left", dx=9, dy=-9, fontSize=13, fontWeight="bold",
-                              color="white").encode(text="label:N")]
+                              color="white").encode(text=alt.Text("label:N"))]
     if len(exits):
         layers.append(alt.Chart(exits).mark_point(shape="cross", size=260, filled=True, color="white",
                                                   stroke="black", strokeWidth=1, clip=False).encode(
-            x=x, y=y, tooltip=["method:N", "step:Q", alt.Tooltip("w_to:Q", format=".4g"),
+            x=x, y=y, tooltip=[alt.Tooltip("method:N"), alt.Tooltip("step:Q"),
+                               alt.Tooltip("w_to:Q", format=".4g"),
                                alt.Tooltip("b_to:Q", format=".4g")]))
     return alt.layer(*layers)
 
@@ -211,13 +213,13 @@ def per_step(hist: pd.DataFrame, field: str, methods: Sequence[str], *, y_title:
                axis=alt.Axis(format=y_format) if y_format else alt.Undefined)
     line = alt.Chart(data, title=title, height=C.HEIGHT).mark_line(strokeWidth=2.2, clip=True).encode(
         x=alt.X("step:Q", title="step k"), y=ys,
-        tooltip=["method:N", "step:Q", alt.Tooltip(f"{field}:Q", format=".4g")],
+        tooltip=[alt.Tooltip("method:N"), alt.Tooltip("step:Q"), alt.Tooltip(f"{field}:Q", format=".4g")],
         **_method_enc(methods))
     if not mark_clipped:
         return line
     clip = data[data["clipped"]].assign(mark="clipped")
     tri = alt.Chart(clip).mark_point(shape="triangle-down", size=60, filled=True, clip=True).encode(
-        x="step:Q", y=ys, color=alt.Color("method:N", legend=None,
+        x=alt.X("step:Q"), y=ys, color=alt.Color("method:N", legend=None,
                                           scale=alt.Scale(domain=list(methods), range=colors)),
         shape=alt.Shape("mark:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=["clipped"], range=["triangle-down"])))
@@ -235,7 +237,8 @@ def derivatives(table: pd.DataFrame) -> alt.LayerChart:
     x = alt.X("T:Q", title="depth T (log scale)", scale=alt.Scale(type="log"))
     y = alt.Y("value:Q", title="derivative (log scale)", scale=alt.Scale(type="log"),
               axis=alt.Axis(format=".0e"))
-    tip = ["quantity:N", "source:N", "T:Q", alt.Tooltip("value:Q", format=".4g")]
+    tip = [alt.Tooltip("quantity:N"), alt.Tooltip("source:N"), alt.Tooltip("T:Q"),
+           alt.Tooltip("value:Q", format=".4g")]
     line = alt.Chart(closed, title="Linear case: slope and curvature of x_T", height=C.HEIGHT).mark_line(
         strokeWidth=2.5, clip=True).encode(x=x, y=y, tooltip=tip,
                                            **C.series_encoding("quantity", quantities))
