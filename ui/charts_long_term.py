@@ -108,8 +108,8 @@ def log_norm(path: pd.DataFrame, cols: dict[str, str], lines: pd.DataFrame, *, t
         return alt.layer(ch)
     grey = alt.Chart(cut(eigen, lo, hi)).mark_line(color=GREY, strokeWidth=1, opacity=0.7,
                                                    clip=True).encode(
-        x="step:Q", y=alt.Y("log10:Q", scale=alt.Scale(domain=[lo, hi])), detail="line:N",
-        tooltip=["line:N"])
+        x=alt.X("step:Q"), y=alt.Y("log10:Q", scale=alt.Scale(domain=[lo, hi])), detail=alt.Detail("line:N"),
+        tooltip=[alt.Tooltip("line:N")])
     return alt.layer(grey, ch)
 
 
@@ -124,7 +124,7 @@ def eigen_plane(eig: pd.DataFrame, rho: float) -> alt.HConcatChart:
     names = list(dict.fromkeys(circles["circle"]))
     ring = alt.Chart(circles).mark_line(strokeWidth=2, clip=True).encode(
         x=alt.X("re:Q", scale=sc, title="Re λ"), y=alt.Y("im:Q", scale=sc, title="Im λ"),
-        order="k:Q", **C.series_encoding("circle", names, colors=("#000000", "#E69F00")))
+        order=alt.Order("k:Q"), **C.series_encoding("circle", names, colors=("#000000", "#E69F00")))
     pts = alt.Chart(eig).mark_point(filled=True, size=70, color="#0072B2", opacity=0.85,
                                     clip=True).encode(
         x=alt.X("re:Q", scale=sc), y=alt.Y("im:Q", scale=sc),
@@ -190,12 +190,13 @@ def ensembles(bands: pd.DataFrame, theory: pd.DataFrame, rho_line: pd.DataFrame)
                  y_title="log₁₀ ‖gₜ‖ / ‖g₀‖", y_domain=(lo, hi), height=HEIGHT,
                  title="Same W every layer versus a fresh W per layer")
     areas = [alt.Chart(bands[bands["ensemble"] == e]).mark_area(opacity=0.18, color=col, clip=True)
-             .encode(x="step:Q", y=alt.Y("q10:Q", scale=alt.Scale(domain=[lo, hi])), y2="q90:Q")
+             .encode(x=alt.X("step:Q"), y=alt.Y("q10:Q", scale=alt.Scale(domain=[lo, hi])),
+                     y2=alt.Y2("q90:Q"))
              for e, col in (("shared W", C.OKABE_ITO[0]), ("fresh W per layer", C.OKABE_ITO[1]))]
     edges = theory.melt(id_vars="step", value_vars=["lo", "hi"], var_name="edge", value_name="log10")
     band = alt.Chart(edges).mark_line(color=C.OKABE_ITO[2], strokeDash=[2, 2], strokeWidth=1.5,
                                       clip=True).encode(
-        x="step:Q", y=alt.Y("log10:Q", scale=alt.Scale(domain=[lo, hi])), detail="edge:N")
+        x=alt.X("step:Q"), y=alt.Y("log10:Q", scale=alt.Scale(domain=[lo, hi])), detail=alt.Detail("edge:N"))
     return alt.layer(*areas, band, ch)
 
 
@@ -206,8 +207,9 @@ def sample_paths(paths: pd.DataFrame) -> alt.Chart:
                      title="Individual seeds: straight lines versus random walks").mark_line(
         strokeWidth=1.4, opacity=0.75, clip=True).encode(
         x=alt.X("step:Q", title="depth t (layers)"), y=alt.Y("log10:Q", title="log₁₀ ‖gₜ‖ / ‖g₀‖"),
-        detail="seed:N", **C.series_encoding("ensemble", names),
-        tooltip=["ensemble:N", "seed:Q", "step:Q", alt.Tooltip("log10:Q", format=".3g")])
+        detail=alt.Detail("seed:N"), **C.series_encoding("ensemble", names),
+        tooltip=[alt.Tooltip("ensemble:N"), alt.Tooltip("seed:Q"), alt.Tooltip("step:Q"),
+                 alt.Tooltip("log10:Q", format=".3g")])
 
 
 def init_chart(measured: pd.DataFrame, theory: pd.DataFrame, direction: str, order, *,
