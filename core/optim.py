@@ -128,7 +128,7 @@ def newton(damping: float = 0.0) -> Transform:
     def fn(u, x, surface):
         lam, V = _eigh(surface, x)
         lam = lam + damping
-        tol = 1e-12 * max(1.0, float(np.abs(lam).max(initial=0.0)))
+        tol = 1e-12 * float(np.abs(lam).max(initial=0.0))  # relative: tiny Hessians keep their steps
         inv = np.where(np.abs(lam) > tol, 1.0 / np.where(lam == 0, 1.0, lam), 0.0)
         return V @ (inv * (V.T @ u))
 
@@ -145,7 +145,7 @@ def saddle_free_newton(damping: float = 0.0) -> Transform:
     def fn(u, x, surface):
         lam, V = _eigh(surface, x)
         a = np.abs(lam) + damping
-        tol = 1e-12 * max(1.0, float(a.max(initial=0.0)))
+        tol = 1e-12 * float(a.max(initial=0.0))
         inv = np.where(a > tol, 1.0 / np.where(a == 0, 1.0, a), 0.0)
         return V @ (inv * (V.T @ u))
 

@@ -32,6 +32,7 @@ def test_page_at_defaults(page):
     assert not notices(at)
     if page.id != "home":
         assert at.title[0].value == page.label
+    if page.id not in ("home", "lecture_tour"):
         assert assert_charts_finite(at) >= 1
         assert len(at.metric) >= 1
     # the URL carries every shared knob and this page's own knobs

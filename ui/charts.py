@@ -118,11 +118,13 @@ def vrule(x: float, label: str, *, color: str = "#D55E00") -> alt.LayerChart:
 
 
 def finish(chart, legend_orient: str = "top"):
-    """Projector-sized fonts on a finished (possibly layered) chart."""
-    return (chart.configure_axis(labelFontSize=13, titleFontSize=14, grid=True, gridOpacity=0.4)
-            .configure_legend(labelFontSize=13, titleFontSize=13, orient=legend_orient,
-                              symbolStrokeWidth=3, symbolSize=220)
-            .configure_title(fontSize=15, anchor="start"))
+    """Projector-sized fonts on a finished (possibly layered) chart. One configure() call: each
+    configure_* method deep-copies the whole chart."""
+    return chart.configure(
+        axis=alt.AxisConfig(labelFontSize=13, titleFontSize=14, grid=True, gridOpacity=0.4),
+        legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13, orient=legend_orient,
+                                symbolStrokeWidth=3, symbolSize=220),
+        title=alt.TitleConfig(fontSize=15, anchor="start"))
 
 
 def marker(x: float, y: float, label: str, *, color: str = "#000000", shape: str = "diamond",

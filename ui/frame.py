@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import streamlit as st
+from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from ui import exports
 from ui import knobs as K
@@ -171,15 +172,28 @@ def metrics(items: Sequence[tuple[str, str, str]]) -> None:
             col.metric(label, value, help=help_)
 
 
+class ChartSpec(NamedTuple):
+    """A built chart: ``spec`` with its data as JSON values (for exports) and ``render``, the same
+    spec with each dataset already serialized to Arrow, which Streamlit ships as is."""
+
+    spec: dict
+    render: dict
+
+
 @st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False)
-def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> dict:
-    return exports.spec(_builder(*args, **kwargs), width=None)
+def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> ChartSpec:
+    spec = exports.spec(_builder(*args, **kwargs), width=None)
+    render = dict(spec)
+    render["datasets"] = {name: convert_anything_to_arrow_bytes(pd.DataFrame(values))
+                          for name, values in spec.get("datasets", {}).items()}
+    return ChartSpec(spec, render)
 
 
-def chart_spec(builder: Callable, *args, **kwargs) -> dict:
-    """``builder(*args, **kwargs)`` (an Altair chart) as a Vega-Lite spec, built once per distinct
-    input and shared by every session: building Altair charts costs far more than the numbers
-    behind them. ``builder`` must depend on its arguments only (it is cached on them)."""
+def chart_spec(builder: Callable, *args, **kwargs) -> ChartSpec:
+    """``builder(*args, **kwargs)`` (an Altair chart) built once per distinct input and shared by
+    every session: building Altair charts costs far more than the numbers behind them, and a
+    class opening the same view then pays for it once. ``builder`` must depend on its arguments
+    only (it is cached on them)."""
     return _built_spec(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs)
 
 
@@ -189,7 +203,10 @@ def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: 
     caption, and its exports: the data as CSV, the chart as SVG and PNG (rendered on the server
     only when asked for). ``select`` is passed on (on_select=, selection_mode=, key=); the
     selection state is returned."""
-    if isinstance(chart, dict):
+    if isinstance(chart, ChartSpec):
+        state = st.vega_lite_chart(spec=chart.render, alt=description, **select)
+        chart = chart.spec
+    elif isinstance(chart, dict):
         state = st.vega_lite_chart(spec=chart, alt=description, **select)
     else:
         state = st.altair_chart(chart, alt=description, **select)
@@ -197,7 +214,7 @@ def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: 
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.caption(caption)
     with right.popover("Export", icon=":material/download:", width="stretch"):
-        st.download_button("Data (CSV)", exports.csv(data), file_name=f"{name}.csv",
+        st.download_button("Data (CSV)", lambda: exports.csv(data), file_name=f"{name}.csv",
                            mime="text/csv", key=f"csv-{name}", on_click="ignore",
                            icon=":material/table:", width="stretch")
         st.download_button("Chart (SVG)", lambda: exports.svg(chart), file_name=f"{name}.svg",
