@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 
 EXPORT_WIDTH = 720  # px; on screen charts stretch to their column, exports need a fixed width
 _ALTAIR_GLOBALS = threading.Lock()
@@ -93,3 +94,29 @@ def bundle(entries: list[Entry], page_id: str, url_path: str, params: dict[str, 
                    f"Open the app at {'/' + url_path} with the query in params.json to see "
                    "this view again; charts/ holds SVG and PNG, data/ the CSV behind each chart.\n")
     return buf.getvalue()
+
+
+class ChartSpec(NamedTuple):
+    """A built chart: ``spec`` with its data as JSON values (for exports) and ``render``, the same
+    spec with each dataset already serialized to Arrow IPC, which Streamlit ships as is."""
+
+    spec: dict
+    render: dict
+
+
+def _arrow_bytes(values: list) -> bytes:
+    table = pa.Table.from_pandas(pd.DataFrame(values), preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def to_chart_spec(chart) -> ChartSpec:
+    """Build an Altair chart once into a :class:`ChartSpec` (worth caching: building and
+    serializing Altair charts costs far more than the numbers behind them)."""
+    spec_ = spec(chart, width=None)
+    render = dict(spec_)
+    render["datasets"] = {name: _arrow_bytes(values)
+                          for name, values in spec_.get("datasets", {}).items()}
+    return ChartSpec(spec_, render)

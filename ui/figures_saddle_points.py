@@ -19,13 +19,18 @@ from core import saddles as S
 from core.saddle_surfaces import surface_map
 from ui import charts as C
 from ui import charts_saddle_points as CS
+from ui.exports import ChartSpec, to_chart_spec
 
 
 class Figure(NamedTuple):
-    """A finished chart and the tidy data behind it (for the CSV export)."""
+    """A finished chart, built once into a cached spec, and the tidy data behind it (CSV)."""
 
-    chart: alt.TopLevelMixin
+    chart: ChartSpec
     data: pd.DataFrame
+
+
+def _figure(chart: alt.TopLevelMixin, data: pd.DataFrame) -> Figure:
+    return Figure(to_chart_spec(chart), data)
 
 
 def saddle(surface: str, offset: float, learning_rate: float, num_steps: int):
@@ -35,7 +40,7 @@ def saddle(surface: str, offset: float, learning_rate: float, num_steps: int):
     chart = CS.saddle_map(run.path, m.grid, m.directions, m.landmarks, run.start, run.spec.view,
                           m.mid, m.half_range)
     cost, data = CS.cost_chart(run.path, run.escape_step, run.law)
-    return run, Figure(C.finish(chart), run.path), Figure(C.finish(cost), data)
+    return run, _figure(C.finish(chart), run.path), _figure(C.finish(cost), data)
 
 
 def escape(dim: int, k: int, offset: float, learning_rate: float, num_steps: int, seed: int):
@@ -44,7 +49,7 @@ def escape(dim: int, k: int, offset: float, learning_rate: float, num_steps: int
     figs = {}
     for name, title in (("offset", "start offset δ"), ("k", "negative eigenvalues k")):
         runs = hd.runs[hd.runs["sweep"] == name]
-        figs[name] = Figure(C.finish(CS.escape_chart(runs, name, title)), runs)
+        figs[name] = _figure(C.finish(CS.escape_chart(runs, name, title)), runs)
     return hd, figs
 
 
@@ -52,19 +57,19 @@ def hessians(dim: int, seed: int):
     """Part 3a: (Spectrum, spectrum Figure, index Figure)."""
     spec = RH.spectrum(dim, seed)
     index, _ = CS.index_chart(spec.index, spec.fraction_negative)
-    return (spec, Figure(C.finish(CS.spectrum_chart(spec.histogram, spec.theory)), spec.histogram),
-            Figure(C.finish(index), spec.index))
+    return (spec, _figure(C.finish(CS.spectrum_chart(spec.histogram, spec.theory)), spec.histogram),
+            _figure(C.finish(index), spec.index))
 
 
 def all_positive(seed: int):
     """Part 3b: (P(all positive) table, Figure)."""
     pos = RH.p_all_positive(RH.P_NMAX, RH.P_SAMPLES, seed)
-    return pos, Figure(C.finish(CS.p_positive_chart(pos)), pos)
+    return pos, _figure(C.finish(CS.p_positive_chart(pos)), pos)
 
 
 def plateaus(learning_rate: float, num_steps: int, seed: int):
     """Part 4: (Network, sweep table, modes Figure, plateau-length Figure)."""
     net = PL.train_network(learning_rate, num_steps, seed)
     sweep = PL.plateau_sweep(learning_rate, num_steps)
-    return (net, sweep, Figure(C.finish(CS.modes_chart(net.curves)), net.curves),
-            Figure(C.finish(CS.plateau_chart(sweep)), sweep))
+    return (net, sweep, _figure(C.finish(CS.modes_chart(net.curves)), net.curves),
+            _figure(C.finish(CS.plateau_chart(sweep)), sweep))

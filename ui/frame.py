@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from ui import exports
 from ui import knobs as K
@@ -172,21 +171,12 @@ def metrics(items: Sequence[tuple[str, str, str]]) -> None:
             col.metric(label, value, help=help_)
 
 
-class ChartSpec(NamedTuple):
-    """A built chart: ``spec`` with its data as JSON values (for exports) and ``render``, the same
-    spec with each dataset already serialized to Arrow, which Streamlit ships as is."""
-
-    spec: dict
-    render: dict
+ChartSpec = exports.ChartSpec
 
 
 @st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False)
 def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> ChartSpec:
-    spec = exports.spec(_builder(*args, **kwargs), width=None)
-    render = dict(spec)
-    render["datasets"] = {name: convert_anything_to_arrow_bytes(pd.DataFrame(values))
-                          for name, values in spec.get("datasets", {}).items()}
-    return ChartSpec(spec, render)
+    return exports.to_chart_spec(_builder(*args, **kwargs))
 
 
 def chart_spec(builder: Callable, *args, **kwargs) -> ChartSpec:
