@@ -101,20 +101,20 @@ def hrules(values: dict[str, float], *, color: str = "#555555", dash=(4, 4)) -> 
     """Horizontal reference lines with a text label at the left end: {label: y}."""
     data = pd.DataFrame({"label": list(values), "y": list(values.values())})
     data = finite(data, ["y"])
-    base = alt.Chart(data).encode(y="y:Q")
+    base = alt.Chart(data).encode(y=alt.Y("y", type="quantitative"))
     rule = base.mark_rule(color=color, strokeDash=list(dash), strokeWidth=2)
     text = base.mark_text(align="left", baseline="bottom", dx=4, dy=-3, color=color, fontSize=13,
-                          x=0).encode(text="label:N")
+                          x=0).encode(text=alt.Text("label", type="nominal"))
     return alt.layer(rule, text)
 
 
 def vrule(x: float, label: str, *, color: str = "#D55E00") -> alt.LayerChart:
     """A vertical marker (e.g. the step where a run diverged) with its label."""
     data = pd.DataFrame({"x": [x], "label": [label]})
-    base = alt.Chart(data).encode(x="x:Q")
+    base = alt.Chart(data).encode(x=alt.X("x", type="quantitative"))
     return alt.layer(base.mark_rule(color=color, strokeWidth=2.5),
                      base.mark_text(align="left", dx=5, y=8, color=color, fontSize=13,
-                                    fontWeight="bold").encode(text="label:N"))
+                                    fontWeight="bold").encode(text=alt.Text("label", type="nominal")))
 
 
 def finish(chart, legend_orient: str = "top"):
@@ -131,10 +131,11 @@ def marker(x: float, y: float, label: str, *, color: str = "#000000", shape: str
            dx: int = 9, dy: int = -9, align: str = "left") -> alt.LayerChart:
     """One labelled point (e.g. 'your lr' on a curve); dx, dy, align place the label."""
     data = finite(pd.DataFrame({"x": [x], "y": [y], "label": [label]}), ["x", "y"])
-    base = alt.Chart(data).encode(x="x:Q", y="y:Q")
+    base = alt.Chart(data).encode(x=alt.X("x", type="quantitative"),
+                                  y=alt.Y("y", type="quantitative"))
     return alt.layer(base.mark_point(shape=shape, size=180, filled=True, color=color, clip=True),
                      base.mark_text(align=align, dx=dx, dy=dy, fontSize=13, color=color,
-                                    fontWeight="bold").encode(text="label:N"))
+                                    fontWeight="bold").encode(text=alt.Text("label", type="nominal")))
 
 
 def scrub_path(path: pd.DataFrame, *, x: str, y: str, series: str, domain: Sequence[str],

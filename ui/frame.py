@@ -8,10 +8,12 @@ every page calls it, a deep link to any page works on a freshly started server.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -155,9 +157,28 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     return values
 
 
+_CACHED: dict[Callable, Callable] = {}
+
+
 def cached(fn: Callable) -> Callable:
-    """Cache a core call on its (scalar) arguments, bounded so many students cannot fill memory."""
-    return st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False)(fn)
+    """Cache a core call on its (scalar) arguments, bounded so many students cannot fill memory.
+    One wrapper per function (making a new one costs a read of the function's source)."""
+    if fn not in _CACHED:
+        _CACHED[fn] = st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False)(fn)
+    return _CACHED[fn]
+
+
+def _frame_digest(df: pd.DataFrame) -> bytes:
+    """A fast exact fingerprint of a DataFrame (column names, dtypes and every value)."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr((list(df.columns), [str(t) for t in df.dtypes], df.shape)).encode())
+    for _, col in df.items():
+        values = col.to_numpy()
+        if values.dtype.kind in "biufcmM":
+            h.update(np.ascontiguousarray(values).tobytes())
+        else:
+            h.update("\x1f".join(map(str, values)).encode())
+    return h.digest()
 
 
 def metrics(items: Sequence[tuple[str, str, str]]) -> None:
@@ -174,7 +195,8 @@ def metrics(items: Sequence[tuple[str, str, str]]) -> None:
 ChartSpec = exports.ChartSpec
 
 
-@st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False,
+               hash_funcs={pd.DataFrame: _frame_digest})
 def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> ChartSpec:
     return exports.to_chart_spec(_builder(*args, **kwargs))
 
