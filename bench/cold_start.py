@@ -38,7 +38,8 @@ def one_start(browser, page_info) -> tuple[float, float]:
     server = Server(wait=False)
     try:
         healthy = server.wait_healthy(poll=0.05)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1600})
+        # tall enough that every chart is on screen (charts far below the fold may not draw)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 6000})
         page = ctx.new_page()
         page.goto(f"{server.url}/{page_info.url_path}")
         wait_for_app(page, timeout=300_000)

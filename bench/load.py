@@ -114,10 +114,12 @@ class Trial:
 class Student:
     """One session's knob values: the shared knobs (kept across pages) and each page's own."""
 
-    def __init__(self, i: int, pages):
-        self.rng = random.Random(i)
+    def __init__(self, i: int, pages, follow: bool = False):
+        # follow: the lecture scenario, where every student makes the lecturer's changes (the same
+        # sequence of pages and knob values), each a little late; otherwise each explores alone.
+        self.rng = random.Random(0 if follow else i)
         self.pages = pages
-        self.at = i % len(pages)
+        self.at = 0 if follow else i % len(pages)
         self.params = {p.id: default_params(p) for p in pages}
 
     @property
@@ -144,11 +146,12 @@ class Student:
         return "knob"
 
 
-async def student(i: int, ws_url: str, pages, trial: Trial, t_end: float) -> None:
+async def student(i: int, ws_url: str, pages, trial: Trial, t_end: float,
+                  follow: bool = False) -> None:
     """One session: open, first page, then a change every PERIOD seconds until t_end."""
     loop = asyncio.get_running_loop()
-    me = Student(i, pages)
-    await asyncio.sleep(me.rng.uniform(0, PERIOD))
+    me = Student(i, pages, follow)
+    await asyncio.sleep(random.Random(10_000 + i).uniform(0, PERIOD))
     try:
         async with Session(ws_url) as s:
             trial.connected += 1
@@ -174,7 +177,7 @@ def _poll_sessions(server: Server, trial: Trial, stop: threading.Event) -> None:
             pass
 
 
-def run_load(n: int, duration: float, pages) -> Trial:
+def run_load(n: int, duration: float, pages, follow: bool = False) -> Trial:
     """N sessions for ``duration`` seconds against a fresh server."""
     trial = Trial(n, duration)
     me = psutil.Process()
@@ -188,7 +191,7 @@ def run_load(n: int, duration: float, pages) -> Trial:
 
             async def main():
                 t_end = asyncio.get_running_loop().time() + duration
-                await asyncio.gather(*(student(i, server.ws_url, pages, trial, t_end)
+                await asyncio.gather(*(student(i, server.ws_url, pages, trial, t_end, follow)
                                        for i in range(n)))
 
             asyncio.run(main())
@@ -271,12 +274,12 @@ def print_trial(t: Trial) -> None:
         print("\nfirst traceback in the server's log:\n" + t.traceback)
 
 
-def find_max(start: int, duration: float, pages, limit: int) -> None:
+def find_max(start: int, duration: float, pages, limit: int, follow: bool = False) -> None:
     """Double N from ``start`` until a run fails to hold, then bisect to within 10%."""
     good, bad, n, rows = 0, None, start, []
 
     def trial(n):
-        t = run_load(n, duration, pages)
+        t = run_load(n, duration, pages, follow)
         rows.append([n, f"{t.interaction_p95:.2f}", len(t.errors), f"{t.held_max}/{n}",
                      mb(t.peak_rss), "yes" if t.held() else "no"])
         print(f"  N={n}: interaction p95 {t.interaction_p95:.2f} s, {len(t.errors)} errors, "
@@ -309,6 +312,10 @@ def main() -> None:
     ap.add_argument("--start", type=int, default=10, help="--find-max: first N")
     ap.add_argument("--limit", type=int, default=640, help="--find-max: largest N tried")
     ap.add_argument("--no-verify", action="store_true", help="skip the verification pass")
+    ap.add_argument("--scenario", choices=("explore", "lecture"), default="explore",
+                    help="explore: each student changes knobs at random (mostly new values, "
+                         "cold caches); lecture: every student makes the lecturer's changes, "
+                         "within 2 s of each other (shared caches)")
     args = ap.parse_args()
     pages = existing_pages()
     print(machine())
@@ -317,9 +324,11 @@ def main() -> None:
     if not args.no_verify:
         verify(pages)
     if args.find_max:
-        find_max(args.start, args.duration, pages, args.limit)
+        print(f"# scenario: {args.scenario}", flush=True)
+        find_max(args.start, args.duration, pages, args.limit, args.scenario == "lecture")
     else:
-        print_trial(run_load(args.sessions, args.duration, pages))
+        print(f"# scenario: {args.scenario}", flush=True)
+        print_trial(run_load(args.sessions, args.duration, pages, args.scenario == "lecture"))
 
 
 if __name__ == "__main__":
