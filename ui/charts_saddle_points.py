@@ -240,6 +240,7 @@ def modes_chart(curves: pd.DataFrame) -> alt.Chart:
                          theory=curves["theory"] / curves["s"]).melt(
         id_vars=["mode", "step"], value_vars=["measured", "theory"], var_name="curve",
         value_name="learned")
+    data = C.downsample(data, max_rows=400, by=["mode", "curve"])  # <= ~3,200 rows at 1000 steps
     return C.lines(data, "step", "learned", series="mode", domain=list(dict.fromkeys(curves["mode"])),
                    dash="curve", x_title="step", y_title="mode strength u/s",
                    title="Each mode: plateau, then a jump")
