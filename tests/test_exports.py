@@ -82,9 +82,20 @@ def test_bundle_holds_charts_data_and_params_that_reproduce_the_view(chart_and_d
 def test_every_page_offers_exports_for_each_chart_and_a_bundle():
     at = open_page(BY_ID["ill_conditioning"])
     labels = [b.proto.label for b in at.get("download_button")]
-    n_charts = len(at.get("vega_lite_chart"))
-    for kind in ("Data (CSV)", "Chart (SVG)", "Chart (PNG)"):
-        assert labels.count(kind) == n_charts
+    assert labels.count("SVG · PNG · CSV") == len(at.get("vega_lite_chart"))
     assert any("Bundle" in label for label in labels)
     link = at.code[0].value
     assert "lr=0.15" in link and "kappa=10" in link
+
+
+def test_the_chart_fingerprint_sees_every_value_and_where_a_slice_sits():
+    import pandas as pd
+
+    from ui.frame import _frame_digest
+    df = pd.DataFrame({"m": ["a", "b", "c", "d"], "v": [1.0, 2.0, 3.0, 4.0]})
+    changed = df.copy()
+    changed.loc[2, "m"] = "x"
+    assert _frame_digest(df) == _frame_digest(df.copy())
+    assert _frame_digest(df) != _frame_digest(changed)
+    assert _frame_digest(df.iloc[:2]) != _frame_digest(df.iloc[2:].reset_index(drop=True))
+    assert _frame_digest(df) != _frame_digest(df.rename(columns={"v": "w"}))

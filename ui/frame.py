@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ui import exports
@@ -117,6 +118,7 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
                        page_icon=f":material/{info.icon}:", layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")
     params = _sync_url(info)
+    _run.info, _run.params = info, params
     menu(info)
     limits = limits or {}
     values = {knob.name: K.value(scope, knob) for scope, knob in _scoped(info)}
@@ -173,11 +175,18 @@ def _frame_digest(df: pd.DataFrame) -> bytes:
     h = hashlib.blake2b(digest_size=20)
     h.update(repr((list(df.columns), [str(t) for t in df.dtypes], df.shape)).encode())
     for _, col in df.items():
-        values = col.to_numpy()
-        if values.dtype.kind in "biufcmM":
-            h.update(np.ascontiguousarray(values).tobytes())
-        else:
-            h.update("\x1f".join(map(str, values)).encode())
+        if col.dtype.kind in "biufcmM":
+            h.update(np.ascontiguousarray(col.to_numpy()).tobytes())
+            continue
+        try:  # Arrow-backed strings (pandas 3): hash the Arrow buffers, no Python objects
+            arr = pa.chunked_array(pa.array(col, from_pandas=True))
+            for chunk in arr.chunks:  # a slice shares its parent's buffers: add where it sits
+                h.update(f"{chunk.type}:{chunk.offset}:{len(chunk)}".encode())
+                for buf in chunk.buffers():
+                    if buf is not None:
+                        h.update(buf)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            h.update("\x1f".join(map(str, col.to_numpy())).encode())
     return h.digest()
 
 
@@ -195,8 +204,10 @@ def metrics(items: Sequence[tuple[str, str, str]]) -> None:
 ChartSpec = exports.ChartSpec
 
 
-@st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False,
-               hash_funcs={pd.DataFrame: _frame_digest})
+# cache_resource, not cache_data: every session gets the same (never mutated) spec object instead
+# of unpickling its own copy of the Arrow bytes on every rerun.
+@st.cache_resource(max_entries=512, ttl=6 * 3600, show_spinner=False,
+                   hash_funcs={pd.DataFrame: _frame_digest})
 def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> ChartSpec:
     return exports.to_chart_spec(_builder(*args, **kwargs))
 
@@ -216,23 +227,23 @@ def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: 
     only when asked for). ``select`` is passed on (on_select=, selection_mode=, key=); the
     selection state is returned."""
     if isinstance(chart, ChartSpec):
-        state = st.vega_lite_chart(spec=chart.render, alt=description, **select)
+        state = st.vega_lite_chart(spec=dict(chart.render), alt=description, **select)
         chart = chart.spec
     elif isinstance(chart, dict):
         state = st.vega_lite_chart(spec=chart, alt=description, **select)
     else:
         state = st.altair_chart(chart, alt=description, **select)
-    getattr(_run, "entries", []).append(exports.Entry(name, chart, data))
-    left, right = st.columns([3, 1], vertical_alignment="center")
-    left.caption(caption)
-    with right.popover("Export", icon=":material/download:", width="stretch"):
-        st.download_button("Data (CSV)", lambda: exports.csv(data), file_name=f"{name}.csv",
-                           mime="text/csv", key=f"csv-{name}", on_click="ignore",
-                           icon=":material/table:", width="stretch")
-        st.download_button("Chart (SVG)", lambda: exports.svg(chart), file_name=f"{name}.svg",
-                           mime="image/svg+xml", key=f"svg-{name}", on_click="ignore",
-                           icon=":material/draw:", width="stretch")
-        st.download_button("Chart (PNG)", lambda: exports.png(chart), file_name=f"{name}.png",
-                           mime="image/png", key=f"png-{name}", on_click="ignore",
-                           icon=":material/image:", width="stretch")
+    entry = exports.Entry(name, chart, data)
+    getattr(_run, "entries", []).append(entry)
+    st.caption(caption)
+    # One lazy button per chart (a few elements per chart: every element costs the server a
+    # message per rerun, which a class of sessions multiplies).
+    info, params = getattr(_run, "info", None), getattr(_run, "params", {})
+    st.download_button(
+        "SVG · PNG · CSV", lambda: exports.bundle([entry], info.id if info else "page",
+                                                  info.url_path if info else "", params),
+        file_name=f"{name}.zip", mime="application/zip", key=f"export-{name}", on_click="ignore",
+        icon=":material/download:", type="tertiary",
+        help="This chart as SVG and PNG, the data behind it as CSV, and params.json to reproduce "
+             "the view (zip; the files are made when you click).")
     return state
