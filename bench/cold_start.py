@@ -30,7 +30,7 @@ from ui.pages import BY_ID
 
 # Every chart container holds a drawn SVG (marks inside, not just the empty element).
 CHARTS_DRAWN = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
-    .every(c => c.querySelector("svg g"))"""
+    .every(c => c.querySelector("svg g, canvas"))"""
 
 
 def one_start(browser, page_info) -> tuple[float, float]:

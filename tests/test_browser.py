@@ -48,6 +48,9 @@ def test_cold_deep_link_on_a_fresh_server(browser, info):
     try:
         ctx = browser.new_context(viewport={"width": 1400, "height": 2400})
         page = ctx.new_page()
+        outside = []  # the app must work offline: nothing may be fetched from another host
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+            (server.url, "data:", "blob:")) else None)
         t0 = time.perf_counter()
         page.goto(f"{server.url}/{info.url_path}")
         wait_for_app(page)
@@ -66,6 +69,7 @@ def test_cold_deep_link_on_a_fresh_server(browser, info):
         if charts:
             assert page.locator("[data-testid='stVegaLiteChart'] svg").count() >= 1
         assert re.search(r"[?&]lr=", page.url), "the URL does not carry the knobs"
+        assert not outside, f"requests left the machine: {outside}"
         page.wait_for_timeout(800)  # let Vega finish drawing before the picture
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{info.id}.png"), full_page=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,9 @@ from ui import knobs as K
 from ui.pages import BY_ID, PAGES, PageInfo
 
 APP_TITLE = "Optimization pathologies"
+# A local file: a Material icon as page_icon makes the browser fetch it from Google's servers,
+# and the app must work offline.
+FAVICON = str(Path(__file__).with_name("favicon.png"))
 # Static CSS for presenter view (no user text ever reaches it): larger type and charts.
 PRESENTER_CSS = """<style>
 [data-testid="stMainBlockContainer"] { zoom: 1.25; padding-top: 1rem; max-width: 100%; }
@@ -115,7 +119,7 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     notices = [n for scope, knob in _scoped(info) if (n := K.sync_from_url(scope, knob))]
     present = K.value("shared", K.PRESENT)
     st.set_page_config(page_title=f"{info.label} · {APP_TITLE}" if info.id != "home" else APP_TITLE,
-                       page_icon=f":material/{info.icon}:", layout="wide",
+                       page_icon=FAVICON, layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")
     params = _sync_url(info)
     _run.info, _run.params = info, params
@@ -206,7 +210,7 @@ ChartSpec = exports.ChartSpec
 
 # cache_resource, not cache_data: every session gets the same (never mutated) spec object instead
 # of unpickling its own copy of the Arrow bytes on every rerun.
-@st.cache_resource(max_entries=512, ttl=6 * 3600, show_spinner=False,
+@st.cache_resource(max_entries=256, ttl=6 * 3600, show_spinner=False,
                    hash_funcs={pd.DataFrame: _frame_digest})
 def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> ChartSpec:
     return exports.to_chart_spec(_builder(*args, **kwargs))
