@@ -35,6 +35,7 @@ def time_page(page, params, repeats):
     cold, warm = [], []
     for _ in range(repeats):
         st.cache_data.clear()
+        st.cache_resource.clear()  # the shared chart specs too: cold means nothing cached
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
         at.query_params.update(params)
         if page.file != "app.py":

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from ui import exports
@@ -182,15 +181,9 @@ def _frame_digest(df: pd.DataFrame) -> bytes:
         if col.dtype.kind in "biufcmM":
             h.update(np.ascontiguousarray(col.to_numpy()).tobytes())
             continue
-        try:  # Arrow-backed strings (pandas 3): hash the Arrow buffers, no Python objects
-            arr = pa.chunked_array(pa.array(col, from_pandas=True))
-            for chunk in arr.chunks:  # a slice shares its parent's buffers: add where it sits
-                h.update(f"{chunk.type}:{chunk.offset}:{len(chunk)}".encode())
-                for buf in chunk.buffers():
-                    if buf is not None:
-                        h.update(buf)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            h.update("\x1f".join(map(str, col.to_numpy())).encode())
+        # strings and categories: pandas' vectorized hash of the values (content, not layout:
+        # the same column unpickled from a cache may sit in differently laid-out buffers)
+        h.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
     return h.digest()
 
 
