@@ -17,7 +17,7 @@ st.markdown(
 st.subheader("The pathologies, in the book's order")
 for p in PAGES[1:]:
     with st.container(border=True):
-        left, right = st.columns([2, 5], vertical_alignment="center")
+        left, right = st.columns([3, 5], vertical_alignment="center")
         with left:
             if p.exists():
                 st.page_link(p.file, label=f"§{p.section} {p.label}", icon=f":material/{p.icon}:",
