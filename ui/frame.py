@@ -34,7 +34,7 @@ _run = threading.local()  # this script run's charts, for the page's export bund
 
 
 def _scoped(info: PageInfo) -> list[tuple[str, K.Knob]]:
-    own = [(info.id, k) for k in info.knobs]
+    own = [(info.id, k) for k in info.url_knobs]
     if info.id != "home":
         own.append((info.id, K.show_knob(info.knobs)))
     return [("shared", k) for k in K.SHARED] + own
@@ -151,15 +151,47 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             st.markdown(f"{claim} *(book §{info.section})*")
     for n in notices:
         st.warning(n, icon=":material/link_off:")
+    _run.body = st.container()
+    own = info.knobs
+    if info.parts:
+        part = info.part(values["part"])
+        _run.body = _tabs(info, part)
+        own = tuple(k for k in info.knobs if k.name in part.knobs)
     row = [("shared", K.SHARED_BY_NAME[n]) for n in info.shared if present and visible(n)]
-    row += [(info.id, k) for k in info.knobs if visible(k.name)]
+    row += [(info.id, k) for k in own if visible(k.name)]
     if row:
-        for col, (scope, knob) in zip(st.columns(len(row)), row):
-            with col:
-                values[knob.name] = K.render(scope, knob, limits.get(knob.name))
+        with _run.body:
+            for col, (scope, knob) in zip(st.columns(len(row)), row):
+                with col:
+                    values[knob.name] = K.render(scope, knob, limits.get(knob.name))
     if info.id != "home":
         _exports_sidebar(info, params, bundle=info.id != "lecture_tour")
     return values
+
+
+def _tabs(info: PageInfo, part) -> Any:
+    """The page's parts as tabs; returns the open tab's container. Only the open part is
+    computed (``on_change`` makes a tab click rerun the script, which then fills that tab)."""
+    knob = info.part_knob
+    by_label = {p.label: p.id for p in info.parts}
+
+    def copy_back():
+        st.session_state[K.state_key(info.id, knob)] = by_label[st.session_state["part"]]
+
+    st.session_state["part"] = part.label
+    tabs = st.tabs([p.label for p in info.parts], key="part", on_change=copy_back)
+    return tabs[info.parts.index(part)]
+
+
+def body() -> Any:
+    """The container of this run's content: the open tab of a page with parts."""
+    return _run.body
+
+
+def run_part(values: dict[str, Any], parts: dict[str, Callable[[dict[str, Any]], None]]) -> None:
+    """Draw the open part: ``parts[values['part']](values)`` inside its tab."""
+    with body():
+        parts[values["part"]](values)
 
 
 _CACHED: dict[Callable, Callable] = {}

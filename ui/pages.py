@@ -14,6 +14,15 @@ from ui.knobs import Knob, int_grid, log_grid
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class Part(NamedTuple):
+    """One tab of a page: only the open part is computed and drawn (a rerun costs the server, and
+    the browser's redraw, only that part's charts)."""
+
+    id: str  # URL value of ?part=
+    label: str  # tab label
+    knobs: tuple[str, ...] = ()  # the page's own knobs this part uses (drawn in its row)
+
+
 class PageInfo(NamedTuple):
     id: str
     file: str  # from the project root; fixes the URL path (pages/2_Ill_conditioning.py -> /Ill_conditioning)
@@ -24,6 +33,7 @@ class PageInfo(NamedTuple):
     look_at: str  # one line for the home page
     shared: tuple[str, ...] = ()  # shared knobs shown on this page
     knobs: tuple[Knob, ...] = ()  # this page's own knobs, drawn in a row under the title
+    parts: tuple[Part, ...] = ()  # the page's tabs, in order; the first is the default
 
     @property
     def url_path(self) -> str:
@@ -32,6 +42,23 @@ class PageInfo(NamedTuple):
 
     def exists(self) -> bool:
         return (ROOT / self.file).is_file()
+
+    @property
+    def part_knob(self) -> Knob | None:
+        """The ``part`` knob (which tab is open), or None for a page without parts."""
+        if not self.parts:
+            return None
+        return Knob("part", "Part", "Which part of the page is shown (one tab at a time).",
+                    self.parts[0].id, "choice", options=tuple(p.id for p in self.parts),
+                    labels={p.id: p.label for p in self.parts})
+
+    @property
+    def url_knobs(self) -> tuple[Knob, ...]:
+        """Every knob of this page that the URL carries besides the shared ones."""
+        return self.knobs + ((self.part_knob,) if self.parts else ())
+
+    def part(self, part_id: str) -> Part:
+        return next(p for p in self.parts if p.id == part_id)
 
     @property
     def menu_label(self) -> str:
@@ -76,7 +103,10 @@ PAGES = (
                    fmt="{:.2f}"),
               Knob("basis", "Eigenbasis", "Axis-aligned eigenvectors, or a random rotation of "
                    "them (drawn from the seed).", "rotated", "choice", options=("rotated", "axes"),
-                   labels={"rotated": "random rotation", "axes": "coordinate axes"}))),
+                   labels={"rotated": "random rotation", "axes": "coordinate axes"})),
+             (Part("quadratic", "1 · A quadratic: the Taylor ledger",
+                   ("kappa", "steps", "beta", "basis")),
+              Part("network", "2 · A network: book Fig 8.1"))),
     PageInfo("local_minima", "pages/3_Local_minima.py", "Local minima", "8.2.2", "scatter_plot",
              "Many minima, most of them harmless copies of each other.",
              "Permuted hidden units giving the same loss; the spread of final costs over restarts.",

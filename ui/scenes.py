@@ -17,7 +17,7 @@ from ui.pages import BY_ID, ROOT, PageInfo
 
 SCENES_FILE = ROOT / "lecture" / "scenes.toml"
 REQUIRED = ("title", "page", "section", "narration", "predict", "notice")
-OPTIONAL = ("figure", "knobs")
+OPTIONAL = ("figure", "part", "knobs")
 
 
 class Scene(NamedTuple):
@@ -30,6 +30,7 @@ class Scene(NamedTuple):
     notice: str  # what to notice once it runs
     figure: str  # the book figure it reproduces, or ""
     knobs: dict[str, Any]  # URL name -> value, checked against the page's knobs
+    part: str = ""  # the tab of the page the scene opens ("" = the page's first part)
 
 
 class SceneError(ValueError):
@@ -75,6 +76,12 @@ def validate(doc: dict) -> list[Scene]:
         if info is None or info.id in ("home", "lecture_tour"):
             pages = ", ".join(p.id for p in BY_ID.values() if p.id not in ("home", "lecture_tour"))
             raise SceneError(f"{where}: field 'page': unknown page {s['page']!r} (one of: {pages})")
+        part = s.get("part", info.parts[0].id if info.parts else "")
+        if info.parts and part not in info.part_knob.options:
+            raise SceneError(f"{where}: field 'part': unknown part {part!r} for page {info.id} "
+                             f"(one of: {', '.join(info.part_knob.options)})")
+        if not info.parts and part:
+            raise SceneError(f"{where}: field 'part': page {info.id} has no parts")
         allowed = page_knobs(info)
         values = {}
         knobs = s.get("knobs", {})
@@ -87,7 +94,7 @@ def validate(doc: dict) -> list[Scene]:
             values[name] = _check_value(f"{where}: field 'knobs.{name}'", allowed[name], value)
         scenes.append(Scene(i, s["title"].strip(), info.id, s["section"].strip(),
                             s["narration"].strip(), s["predict"].strip(), s["notice"].strip(),
-                            str(s.get("figure", "")).strip(), values))
+                            str(s.get("figure", "")).strip(), values, part))
     return scenes
 
 
@@ -109,6 +116,8 @@ def link_params(scene: Scene, present: bool) -> dict[str, str]:
     info = BY_ID[scene.page]
     params = {name: K.encode(k, scene.knobs.get(name, k.default))
               for name, k in page_knobs(info).items()}
+    if scene.part:
+        params["part"] = scene.part
     params["present"] = "1" if present else "0"
     if scene.knobs:
         params["show"] = ",".join(scene.knobs)
