@@ -31,9 +31,23 @@ def widget(at: AppTest, knob: K.Knob):
     return kind(key=knob.name)
 
 
-def page_knobs(page: PageInfo) -> list[tuple[str, K.Knob]]:
-    """The knobs a page draws: the shared ones it uses, then its own."""
-    return [("shared", K.SHARED_BY_NAME[n]) for n in page.shared] + [(page.id, k) for k in page.knobs]
+def page_knobs(page: PageInfo, part: str | None = None) -> list[tuple[str, K.Knob]]:
+    """The knobs a page draws with ``part`` open (default: its first part): the shared ones it
+    uses, then its own (those the part uses)."""
+    own = page.knobs
+    if page.parts:
+        used = page.part(part or page.parts[0].id).knobs
+        own = tuple(k for k in page.knobs if k.name in used)
+    return [("shared", K.SHARED_BY_NAME[n]) for n in page.shared] + [(page.id, k) for k in own]
+
+
+def part_ids(page: PageInfo) -> list[str | None]:
+    """The page's parts (None for a page without parts)."""
+    return [p.id for p in page.parts] or [None]
+
+
+def part_params(part: str | None) -> dict[str, str]:
+    return {"part": part} if part else {}
 
 
 def chart_frames(at: AppTest):

@@ -99,3 +99,47 @@ def test_the_chart_fingerprint_sees_every_value_and_where_a_slice_sits():
     assert _frame_digest(df) != _frame_digest(changed)
     assert _frame_digest(df.iloc[:2]) != _frame_digest(df.iloc[2:].reset_index(drop=True))
     assert _frame_digest(df) != _frame_digest(df.rename(columns={"v": "w"}))
+
+
+# --- the fast Altair copy (ui/altair_fast_copy.py) ---------------------------------------------------
+def _sample_charts():
+    df = pd.DataFrame({"step": np.repeat(np.arange(50), 2), "method": ["a", "b"] * 50,
+                       "kind": ["measured", "theory"] * 50,
+                       "x": np.linspace(1, 2, 100), "y": np.linspace(0.1, 5, 100)})
+    path = df.rename(columns={"method": "series"})
+    a = (C.lines(df, "step", "y", series="method", domain=["a", "b"], dash="kind", log_y=True,
+                 tooltip=["x"], title="t")
+         + C.hrules({"one": 1.0}) + C.marker(3, 2, "here") + C.vrule(10, "diverged"))
+    b = C.scrub_path(path, x="x", y="y", series="series", domain=["a", "b"],
+                     background=C.level_curves(df.assign(level=df["method"], t=df["step"]), x="x", y="y"))
+    c = alt.layer(C.points(df.assign(d=df["method"]), "x", "y", shape="d", domain=["a", "b"]),
+                  C.lines(df, "x", "y", series="method")).resolve_scale(color="independent")
+    return [C.finish(a), C.finish(b), C.finish(c).properties(height=200),
+            C.finish(alt.hconcat(a, c))]
+
+
+def test_fast_altair_copy_builds_the_same_charts_as_the_stock_copy():
+    from ui import altair_fast_copy as F
+    if not F.install():
+        pytest.skip(f"altair {alt.__version__} is not {F.PATCHED_VERSION}: the stock copy is used")
+    fast = [json.dumps(c.to_dict(validate=False), sort_keys=True) for c in _sample_charts()]
+    fast_copies = [json.dumps(c.copy(deep=True).to_dict(validate=False), sort_keys=True)
+                   for c in _sample_charts()]
+    F.uninstall()
+    try:
+        stock = [json.dumps(c.to_dict(validate=False), sort_keys=True) for c in _sample_charts()]
+    finally:
+        F.install()
+    assert fast == stock
+    assert fast_copies == stock
+    assert all(len(s) > 500 for s in stock)
+
+
+def test_a_fast_copy_is_independent_of_its_original():
+    from ui import altair_fast_copy as F
+    base = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_line().encode(x="x:Q")
+    copy = F.fast_deep_copy(base, set())
+    copy.encoding.x.title = "changed"
+    copy.mark = "point"
+    assert base.to_dict()["encoding"]["x"].get("title") is None
+    assert base.to_dict()["mark"] == {"type": "line"}

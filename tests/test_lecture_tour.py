@@ -78,6 +78,8 @@ GOOD = {"title": "T", "page": "ill_conditioning", "section": "8.2.1", "narration
 @pytest.mark.parametrize("change,message", [
     ({"page": "nope"}, "field 'page': unknown page 'nope'"),
     ({"knobs": {"warp": 3}}, "field 'knobs': unknown knob 'warp'"),
+    ({"part": "torus"}, "field 'part': unknown part 'torus' for page ill_conditioning"),
+    ({"part": "network"}, "field 'knobs': knob 'kappa' is not used by part 'network'"),
     ({"knobs": {"kappa": 1e9}}, "field 'knobs.kappa': Condition number κ = 1000000000.0 is not allowed"),
     ({"knobs": {"lr": 0.123}}, "field 'knobs.lr': Learning rate ε = 0.123 is not one of the slider's values"),
     ({"knobs": {"basis": "diagonal"}}, "field 'knobs.basis'"),

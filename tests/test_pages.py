@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pagetest import assert_charts_finite, notices, open_page, page_knobs, texts, widget
+from tests.pagetest import (assert_charts_finite, notices, open_page, page_knobs, part_ids,
+                            part_params, texts, widget)
 from ui import knobs as K
 from ui.pages import BY_ID, PAGES
 
@@ -36,45 +37,76 @@ def test_page_at_defaults(page):
         assert assert_charts_finite(at) >= 1
         assert len(at.metric) >= 1
     # the URL carries every shared knob and this page's own knobs
-    expected = {k.name: K.encode(k, k.default) for k in K.SHARED + page.knobs}
+    expected = {k.name: K.encode(k, k.default) for k in K.SHARED + page.url_knobs}
     assert {k: at.query_params.get(k) for k in expected} == expected
     for _, knob in page_knobs(page):
         assert widget(at, knob).help, f"{knob.name} has no tooltip"
 
 
-EXTREMES = [(p, scope, k, v) for p in CONTENT for scope, k in page_knobs(p) for v in _extremes(k)]
+PARTS = [(p, part) for p in CONTENT for part in part_ids(p)]
+EXTREMES = [(p, part, k, v) for p, part in PARTS for _, k in page_knobs(p, part)
+            for v in _extremes(k)]
 
 
-@pytest.mark.parametrize("page,scope,knob,value", EXTREMES,
-                         ids=[f"{p.id}-{k.name}={v}" for p, _, k, v in EXTREMES])
-def test_every_knob_at_its_extremes(page, scope, knob, value):
-    at = open_page(page, {knob.name: K.encode(knob, value)})
+@pytest.mark.parametrize("page,part,knob,value", EXTREMES,
+                         ids=[f"{p.id}-{part}-{k.name}={v}" for p, part, k, v in EXTREMES])
+def test_every_knob_at_its_extremes_in_every_part_that_draws_it(page, part, knob, value):
+    at = open_page(page, {knob.name: K.encode(knob, value)} | part_params(part))
     assert not at.exception, at.exception
     assert not notices(at), "a valid extreme value was rejected"
     assert at.query_params[knob.name] == K.encode(knob, value)
-    assert_charts_finite(at)
+    assert widget(at, knob).value == value
+    assert_charts_finite(at) >= 1
 
 
-@pytest.mark.parametrize("page", CONTENT, ids=lambda p: p.id)
+@pytest.mark.parametrize("page,part", PARTS, ids=[f"{p.id}-{part}" for p, part in PARTS])
 @pytest.mark.parametrize("end", [0, -1], ids=["all-min", "all-max"])
-def test_all_knobs_at_once_at_one_end(page, end):
-    params = {k.name: K.encode(k, _extremes(k)[end]) for _, k in page_knobs(page)}
-    at = open_page(page, params)
+def test_all_knobs_at_once_at_one_end_in_every_part(page, part, end):
+    params = {k.name: K.encode(k, _extremes(k)[end]) for _, k in page_knobs(page, part)}
+    at = open_page(page, params | part_params(part))
     assert not at.exception, at.exception
-    assert_charts_finite(at)
+    assert assert_charts_finite(at) >= 1
+    assert len(at.metric) >= 1
+
+
+@pytest.mark.parametrize("page", [p for p in CONTENT if p.parts], ids=lambda p: p.id)
+def test_parts_are_tabs_and_only_the_open_one_is_drawn(page):
+    counts = {}
+    for part in page.parts:
+        at = open_page(page, {"part": part.id})
+        assert not at.exception, at.exception
+        assert [t.label for t in at.tabs] == [p.label for p in page.parts]
+        filled = [t.label for t in at.tabs if len(t.children)]
+        assert filled == [part.label], "only the open part's tab has content"
+        drawn = {k.name for _, k in page_knobs(page, part.id)} - set(page.shared)
+        assert drawn == set(part.knobs)
+        for _, knob in page_knobs(page, part.id):
+            assert widget(at, knob).help, f"{knob.name} has no tooltip"
+        counts[part.id] = len(at.get("vega_lite_chart"))
+        assert at.query_params["part"] == part.id
+    assert all(1 <= n <= 5 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("page", [p for p in CONTENT if p.parts], ids=lambda p: p.id)
+def test_a_bad_part_in_the_url_opens_the_first_part_with_a_notice(page):
+    at = open_page(page, {"part": "<b>nope</b>"})
+    assert not at.exception
+    assert any("`part`" in n for n in notices(at))
+    assert at.query_params["part"] == page.parts[0].id
+    assert not any("nope" in t for t in texts(at))
 
 
 @pytest.mark.parametrize("page", EXISTING, ids=lambda p: p.id)
 @pytest.mark.parametrize("raw", GARBAGE + [["0.1", "0.2"]], ids=lambda r: repr(r)[:20])
 def test_garbage_in_every_url_parameter_gives_defaults_and_a_notice(page, raw):
-    names = [k.name for k in K.SHARED + page.knobs]
+    names = [k.name for k in K.SHARED + page.url_knobs]
     at = open_page(page, {n: raw for n in names} | {"unknown": "1"})
     assert not at.exception, at.exception
     for _, knob in page_knobs(page):
         w = widget(at, knob)
         assert w.value == knob.default or K.parse(knob, [str(w.value)])[0] != knob.default
     got = notices(at)
-    for k in K.SHARED + page.knobs:
+    for k in K.SHARED + page.url_knobs:
         if not (k.kind == "choice" and isinstance(raw, str) and raw in k.options):
             assert any(f"`{k.name}`" in n for n in got), f"no notice for {k.name}"
     # nothing from the URL is rendered: no echo of the text, no element built from it

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.pagetest import assert_charts_finite, notices, open_page, page_knobs, texts, widget
+from tests.pagetest import (assert_charts_finite, notices, open_page, page_knobs, part_ids,
+                            part_params, texts, widget)
 from ui import knobs as K
 from ui.pages import PAGES
 
@@ -26,11 +27,15 @@ junk = (st.text(max_size=40) | st.floats(allow_nan=True, allow_infinity=True).ma
                            "-0", "0x1p3", "١٢", "NaN", "  7  "]))
 
 
+def _as_list(raw) -> list[str]:
+    return [raw] if isinstance(raw, str) else list(raw or [])
+
+
 @pytest.mark.parametrize("page", EXISTING, ids=lambda p: p.id)
 @SETTINGS
 @given(data=st.data())
 def test_any_url_never_raises_and_bad_values_fall_back_with_a_notice(page, data):
-    names = [k.name for k in K.SHARED + page.knobs] + ["show", "unknown", "embed_options"]
+    names = [k.name for k in K.SHARED + page.url_knobs] + ["show", "unknown", "embed_options"]
     picked = data.draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
     params = {}
     for n in picked:
@@ -38,7 +43,8 @@ def test_any_url_never_raises_and_bad_values_fall_back_with_a_notice(page, data)
     at = open_page(page, params)
     assert not at.exception, (params, at.exception)
     got = notices(at)
-    for _, knob in page_knobs(page):
+    part = K.parse(page.part_knob, _as_list(params.get("part")))[0] if page.parts else None
+    for _, knob in page_knobs(page, part):
         raw = params.get(knob.name)
         raw = [raw] if isinstance(raw, str) else (raw or [])
         value, why = K.parse(knob, raw)
@@ -71,8 +77,9 @@ def _valid_value(knob: K.Knob):
 @SETTINGS
 @given(data=st.data())
 def test_random_valid_knob_combinations_give_finite_charts_and_no_exception(page, data):
+    part = data.draw(st.sampled_from(part_ids(page)), label="part")
     params = {k.name: K.encode(k, data.draw(_valid_value(k), label=k.name))
-              for _, k in page_knobs(page)}
+              for _, k in page_knobs(page, part)} | part_params(part)
     at = open_page(page, params)
     assert not at.exception, (params, at.exception)
     assert not notices(at)

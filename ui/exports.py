@@ -26,7 +26,7 @@ class Entry(NamedTuple):
     """One chart of a page: its file stem, the chart (Altair or a Vega-Lite dict), its data."""
 
     name: str
-    chart: alt.TopLevelMixin | dict
+    chart: alt.TopLevelMixin | dict | ChartSpec
     data: pd.DataFrame
 
 
@@ -43,7 +43,9 @@ def _altair_lock():
 def spec(chart, width: int | None = EXPORT_WIDTH) -> dict:
     """The chart's Vega-Lite spec (data inlined), from an Altair chart or a spec dict, with a
     fixed ``width`` for exports (None keeps the chart's own, e.g. to fill a column on screen)."""
-    if isinstance(chart, dict):
+    if isinstance(chart, ChartSpec):
+        d = chart.spec
+    elif isinstance(chart, dict):
         d = copy.deepcopy(chart)
     else:
         with _altair_lock(), alt.data_transformers.disable_max_rows():
@@ -97,26 +99,70 @@ def bundle(entries: list[Entry], page_id: str, url_path: str, params: dict[str, 
 
 
 class ChartSpec(NamedTuple):
-    """A built chart: ``spec`` with its data as JSON values (for exports) and ``render``, the same
-    spec with each dataset already serialized to Arrow IPC, which Streamlit ships as is."""
+    """A built chart: ``render``, its Vega-Lite spec with every dataset already serialized to
+    Arrow IPC (which Streamlit ships as is), and ``frames``, the DataFrames behind the named
+    datasets. :attr:`spec` gives the same chart with its data inlined as JSON values (for the
+    exports, made only when someone asks)."""
 
-    spec: dict
     render: dict
+    frames: dict
+
+    @property
+    def spec(self) -> dict:
+        d = {k: v for k, v in self.render.items() if k != "datasets"}
+        d["datasets"] = {name: _values(self.frames[name]) if name in self.frames
+                         else _arrow_values(data) for name, data in self.render["datasets"].items()}
+        return d
 
 
-def _arrow_bytes(values: list) -> bytes:
-    table = pa.Table.from_pandas(pd.DataFrame(values), preserve_index=False)
+def _values(df: pd.DataFrame) -> list[dict]:
+    """JSON records (NaN as null), as Altair would inline them."""
+    return json.loads(df.to_json(orient="records", double_precision=15))
+
+
+def _arrow_values(data: bytes) -> list[dict]:
+    return _values(pa.ipc.open_stream(data).read_all().to_pandas())
+
+
+def _arrow_bytes(data: list | pd.DataFrame) -> bytes:
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    table = pa.Table.from_pandas(df, preserve_index=False)
     sink = pa.BufferOutputStream()
     with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
 
 
+_named = threading.local()
+
+
+def _by_name(data) -> dict:
+    """Altair data transformer: keep a DataFrame aside under a name (one per distinct frame)
+    instead of turning it into JSON records (Arrow straight from the frame is far cheaper)."""
+    frames = _named.frames
+    for name, df in frames.items():
+        if df is data:
+            return {"name": name}
+    name = f"data-{len(frames)}"
+    frames[name] = data.reset_index(drop=True) if isinstance(data, pd.DataFrame) else data
+    return {"name": name}
+
+
+alt.data_transformers.register("by_name", _by_name)
+
+
 def to_chart_spec(chart) -> ChartSpec:
     """Build an Altair chart once into a :class:`ChartSpec` (worth caching: building and
     serializing Altair charts costs far more than the numbers behind them)."""
-    spec_ = spec(chart, width=None)
-    render = dict(spec_)
-    render["datasets"] = {name: _arrow_bytes(values)
-                          for name, values in spec_.get("datasets", {}).items()}
-    return ChartSpec(spec_, render)
+    with _altair_lock(), alt.data_transformers.enable("by_name"):
+        _named.frames = {}
+        try:
+            d = chart.to_dict(validate=False)
+        finally:
+            frames, _named.frames = _named.frames, {}
+    view = d.get("config", {}).get("view", {})
+    for k in ("continuousWidth", "continuousHeight"):  # Altair's default theme, not ours
+        view.pop(k, None)
+    datasets = {name: _arrow_bytes(values) for name, values in d.get("datasets", {}).items()}
+    datasets |= {name: _arrow_bytes(df) for name, df in frames.items()}
+    return ChartSpec(d | {"datasets": datasets}, frames)

@@ -257,7 +257,6 @@ def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: 
     selection state is returned."""
     if isinstance(chart, ChartSpec):
         state = st.vega_lite_chart(spec=dict(chart.render), alt=description, **select)
-        chart = chart.spec
     elif isinstance(chart, dict):
         state = st.vega_lite_chart(spec=chart, alt=description, **select)
     else:

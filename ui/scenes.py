@@ -91,6 +91,10 @@ def validate(doc: dict) -> list[Scene]:
             if name not in allowed:
                 raise SceneError(f"{where}: field 'knobs': unknown knob {name!r} for page "
                                  f"{info.id} (one of: {', '.join(allowed)})")
+            own = any(k.name == name for k in info.knobs)
+            if info.parts and own and name not in info.part(part).knobs:
+                raise SceneError(f"{where}: field 'knobs': knob {name!r} is not used by part "
+                                 f"{part!r} of page {info.id}, so the scene would not show it")
             values[name] = _check_value(f"{where}: field 'knobs.{name}'", allowed[name], value)
         scenes.append(Scene(i, s["title"].strip(), info.id, s["section"].strip(),
                             s["narration"].strip(), s["predict"].strip(), s["notice"].strip(),
