@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stclient import Server, existing_pages, machine, table
+from stclient import Server, machine, nudgeable, table, view_name, views
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app
 from ui import knobs as K
@@ -79,9 +79,9 @@ RESULT = """() => { const B = window.__bench; B.observer.disconnect();
           sawRun: B.running !== null}; }"""
 
 
-def slider_knob(page) -> K.Knob | None:
+def slider_knob(page, part=None) -> K.Knob | None:
     """The knob to turn on a page: the learning rate if shown, else its first slider."""
-    shown = [K.SHARED_BY_NAME[n] for n in page.shared] + list(page.knobs)
+    shown = nudgeable(page, part)
     sliders = [k for k in shown if k.kind in ("grid", "int", "float") and k.name != "seed"]
     lr = [k for k in sliders if k.name == "lr"]
     return (lr or sliders or [None])[0]
@@ -123,8 +123,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     wanted = set(filter(None, args.pages.split(",")))
-    pages = [p for p in existing_pages() if p.id not in ("home", "lecture_tour")
-             and (not wanted or p.id in wanted) and slider_knob(p)]
+    where = [(p, part) for p, part in views() if p.id not in ("home", "lecture_tour")
+             and (not wanted or p.id in wanted) and slider_knob(p, part)]
     print(machine())
     print(f"# {args.presses} presses right (new values: cold cache) then {args.presses} back "
           f"(warm cache); seconds from keydown to idle script and redrawn chart", flush=True)
@@ -132,8 +132,9 @@ def main() -> None:
     with Server() as app, Server("bench/floor_app.py") as floor, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         targets = [("floor (1 slider)", f"{floor.url}/", "value", "Value")]
-        targets += [(p.id, f"{app.url}/{p.url_path}", slider_knob(p).name, slider_knob(p).label)
-                    for p in pages]
+        targets += [(view_name(p, part), f"{app.url}/{p.url_path}?part={part}" if part else
+                     f"{app.url}/{p.url_path}", slider_knob(p, part).name, slider_knob(p, part).label)
+                    for p, part in where]
         floor_warm = None
         for name, url, knob, label in targets:
             cold, warm, unchanged = time_presses(browser, url, label, args.presses)
@@ -144,7 +145,7 @@ def main() -> None:
             print(f"  {name}: cold {med_c:.2f} s, warm {med_w:.2f} s", flush=True)
         browser.close()
     print()
-    print(table(["page", "knob", "cold median s", "cold max s", "warm median s", "warm max s",
+    print(table(["page/part", "knob", "cold median s", "cold max s", "warm median s", "warm max s",
                  "warm / floor", "no chart change"], rows))
 
 

@@ -54,6 +54,8 @@ from stclient import (
     nudgeable,
     pct,
     table,
+    view_name,
+    views,
 )
 
 from ui import knobs as K
@@ -112,31 +114,43 @@ class Trial:
 
 
 class Student:
-    """One session's knob values: the shared knobs (kept across pages) and each page's own."""
+    """One session's knob values: the shared knobs (kept across pages) and each page's own
+    (its open part included)."""
 
     def __init__(self, i: int, pages, follow: bool = False):
         # follow: the lecture scenario, where every student makes the lecturer's changes (the same
-        # sequence of pages and knob values), each a little late; otherwise each explores alone.
+        # sequence of views and knob values), each a little late; otherwise each explores alone.
         self.rng = random.Random(0 if follow else i)
-        self.pages = pages
-        self.at = 0 if follow else i % len(pages)
+        self.views = [(p, part) for p in pages for part in ([x.id for x in p.parts] or [None])]
+        self.at = 0 if follow else i % len(self.views)
         self.params = {p.id: default_params(p) for p in pages}
+        self._open()
 
     @property
     def page(self):
         """The page this session is on."""
-        return self.pages[self.at]
+        return self.views[self.at][0]
+
+    @property
+    def part(self):
+        """The part (tab) of the page this session has open, or None."""
+        return self.views[self.at][1]
+
+    def _open(self) -> None:
+        if self.part:
+            self.params[self.page.id]["part"] = self.part
 
     def query(self) -> dict[str, str]:
         """The URL parameters of the current page."""
         return dict(self.params[self.page.id])
 
     def act(self) -> str:
-        """Change one knob of the current page (80%) or move to the next page (20%). A shared
-        knob's new value goes into every page's URL, as the app's menu links carry it."""
-        knobs = nudgeable(self.page)
+        """Change one knob of the open part (80%) or move on to the next part or page (20%). A
+        shared knob's new value goes into every page's URL, as the app's menu links carry it."""
+        knobs = nudgeable(self.page, self.part)
         if not knobs or self.rng.random() < 0.2:
-            self.at = (self.at + 1) % len(self.pages)
+            self.at = (self.at + 1) % len(self.views)
+            self._open()
             return "navigate"
         knob = self.rng.choice(knobs)
         text = nudge(knob, self.params[self.page.id][knob.name], self.rng)
@@ -214,18 +228,20 @@ def verify(pages) -> None:
 
         async def main():
             async with Session(server.ws_url, browser_cache=False) as s:
-                for page in pages:
-                    base = default_params(page)
+                for page, part in [v for v in views() if v[0] in pages]:
+                    base = default_params(page, part)
                     a = await s.rerun(page.url_path, base)
-                    knobs = nudgeable(page)
+                    knobs = nudgeable(page, part)
                     if not knobs:
-                        rows.append([page.id, sum(a.elements.values()), a.elements["vega_lite_chart"],
-                                     "-", "-", "-", "; ".join(a.problems) or "none"])
+                        rows.append([view_name(page, part), sum(a.elements.values()),
+                                     a.elements["vega_lite_chart"], "-", "-", "-",
+                                     "; ".join(a.problems) or "none"])
                         continue
                     knob = knobs[0]
                     changed = dict(base, **{knob.name: nudge(knob, base[knob.name], random.Random(1), 1)})
                     b = await s.rerun(page.url_path, changed)
-                    rows.append([page.id, sum(a.elements.values()), a.elements["vega_lite_chart"],
+                    rows.append([view_name(page, part), sum(a.elements.values()),
+                                 a.elements["vega_lite_chart"],
                                  f"{knob.name} {base[knob.name]}->{changed[knob.name]}",
                                  "yes" if b.adopted() else "NO",
                                  "no charts" if not a.elements["vega_lite_chart"] else

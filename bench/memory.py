@@ -31,27 +31,28 @@ from stclient import (
     Server,
     Session,
     default_params,
-    existing_pages,
     machine,
     mb,
     nudge,
     nudgeable,
     table,
+    views,
 )
 
 from ui import knobs as K
 
 
 def distinct_settings(n: int, seed: int = 0) -> list[tuple]:
-    """n distinct (page, URL params) pairs near the defaults, pages taken in turn."""
+    """n distinct (page, URL params) pairs near the defaults, pages and parts taken in turn."""
     rng = random.Random(seed)
-    pages = [p for p in existing_pages() if nudgeable(p)]
+    where = [(p, part) for p, part in views() if nudgeable(p, part)]
     seen, out, tries = set(), [], 0
     while len(out) < n and tries < 50 * n:
-        page = pages[tries % len(pages)]
+        page, part = where[tries % len(where)]
         tries += 1
-        params = default_params(page)
-        for knob in rng.sample(nudgeable(page), k=min(len(nudgeable(page)), rng.randint(1, 3))):
+        params = default_params(page, part)
+        knobs = nudgeable(page, part)
+        for knob in rng.sample(knobs, k=min(len(knobs), rng.randint(1, 3))):
             params[knob.name] = nudge(knob, params[knob.name], rng, max_steps=4)
         if "seed" in page.shared and rng.random() < 0.5:
             params["seed"] = nudge(K.SEED, params["seed"], rng)

@@ -39,6 +39,8 @@ from stclient import (
     nudge,
     nudgeable,
     table,
+    view_name,
+    views,
 )
 
 
@@ -47,7 +49,7 @@ def kb(nbytes: float) -> str:
     return f"{nbytes / 1024:.0f}"
 
 
-async def measure(server: Server, page, params: dict[str, str]) -> list:
+async def measure(server: Server, page, part, params: dict[str, str]) -> list:
     """One table row, its last item the list of problems: a first visit with ``params``, then
     one knob nudged by a browser with its cache; the server's CPU seconds for the first visit and
     for the same page once more (its caches warm), each the only run on the server at the time."""
@@ -57,7 +59,7 @@ async def measure(server: Server, page, params: dict[str, str]) -> list:
         cpu_first, cpu = server.cpu_seconds() - cpu, server.cpu_seconds()
         warm = await s.rerun(page.url_path, params, timeout=900)
         cpu_warm = server.cpu_seconds() - cpu
-        knobs = nudgeable(page)
+        knobs = nudgeable(page, part)
         again = None
         if knobs:
             knob = knobs[0]
@@ -80,17 +82,18 @@ def main() -> None:
           "the chart's data", flush=True)
     rows, notes = [], []
     with Server() as server:
-        for page in existing_pages():
-            settings = [("defaults", default_params(page))]
-            if not args.no_expensive and most_expensive(page) != default_params(page):
-                settings.append(("expensive", most_expensive(page)))
+        for page, part in views():
+            view = view_name(page, part)
+            settings = [("defaults", default_params(page, part))]
+            if not args.no_expensive and most_expensive(page, part) != default_params(page, part):
+                settings.append(("expensive", most_expensive(page, part)))
             for name, params in settings:
-                *row, problems = asyncio.run(measure(server, page, params))
-                rows.append([page.id, name, *row, len(problems)])
-                notes += [f"{page.id} {name}: {p}" for p in problems]
-                print(f"  {page.id} {name}: {row[0]} KB, largest chart {row[4]} rows", flush=True)
+                *row, problems = asyncio.run(measure(server, page, part, params))
+                rows.append([view, name, *row, len(problems)])
+                notes += [f"{view} {name}: {p}" for p in problems]
+                print(f"  {view} {name}: {row[0]} KB, largest chart {row[4]} rows", flush=True)
     print()
-    print(table(["page", "setting", "KB first visit", "messages", "largest msg KB", "charts",
+    print(table(["page/part", "setting", "KB first visit", "messages", "largest msg KB", "charts",
                  "largest chart rows", "all chart rows", "KB knob change (cached)",
                  "server CPU s first", "server CPU s again", "problems"], rows))
     for n in notes:

@@ -1,4 +1,4 @@
-"""Rerun time per page, in process with AppTest: cold (caches cleared) and warm (same session).
+"""Rerun time per page and part, in process with AppTest: cold (caches cleared) and warm (same session).
 
 Prints a table; it asserts nothing. Usage: python bench/rerun.py [--repeats N] [--expensive]
 """
@@ -60,16 +60,20 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--expensive", action="store_true", help="also time the costliest knob settings")
     args = ap.parse_args()
-    print(f"{'page':<20} {'setting':<10} {'cold median':>12} {'cold p95':>9} "
+    print(f"{'page/part':<32} {'setting':<10} {'cold median':>12} {'cold p95':>9} "
           f"{'warm median':>12} {'warm p95':>9}")
     for page in [p for p in PAGES if p.exists()]:
-        settings = [("defaults", {})] + ([("expensive", most_expensive(page))] if args.expensive else [])
-        for name, params in settings:
-            repeats = args.repeats if name == "defaults" else max(2, args.repeats // 3)
-            cold, warm = time_page(page, params, repeats)
-            print(f"{page.id:<20} {name:<10} {statistics.median(cold)*1000:>10.0f}ms "
-                  f"{pct(cold, .95)*1000:>7.0f}ms {statistics.median(warm)*1000:>10.0f}ms "
-                  f"{pct(warm, .95)*1000:>7.0f}ms", flush=True)
+        for part in [x.id for x in page.parts] or [None]:
+            view = f"{page.id}/{part}" if part else page.id
+            at_part = {"part": part} if part else {}
+            settings = [("defaults", at_part)] + (
+                [("expensive", most_expensive(page) | at_part)] if args.expensive else [])
+            for name, params in settings:
+                repeats = args.repeats if name == "defaults" else max(2, args.repeats // 3)
+                cold, warm = time_page(page, params, repeats)
+                print(f"{view:<32} {name:<10} {statistics.median(cold)*1000:>10.0f}ms "
+                      f"{pct(cold, .95)*1000:>7.0f}ms {statistics.median(warm)*1000:>10.0f}ms "
+                      f"{pct(warm, .95)*1000:>7.0f}ms", flush=True)
 
 
 if __name__ == "__main__":

@@ -203,21 +203,39 @@ def existing_pages() -> list[PageInfo]:
     return [p for p in PAGES if p.exists()]
 
 
+def views() -> list[tuple[PageInfo, str | None]]:
+    """Every (page, part) a student can look at, in the menu's order (part None: no parts)."""
+    return [(p, part.id) for p in existing_pages() for part in p.parts] + \
+        [(p, None) for p in existing_pages() if not p.parts]
+
+
+def view_name(page: PageInfo, part: str | None) -> str:
+    return f"{page.id}/{part}" if part else page.id
+
+
 def page_knobs(page: PageInfo) -> list[K.Knob]:
     """Every knob the page reads from the URL: all shared knobs (the frame keeps them all in the
-    link) and the page's own."""
-    return list(K.SHARED) + list(page.knobs)
+    link), the page's own and its part."""
+    return list(K.SHARED) + list(page.url_knobs)
 
 
-def default_params(page: PageInfo) -> dict[str, str]:
-    """The page's URL parameters at their defaults, as the app writes them."""
-    return {k.name: K.encode(k, k.default) for k in page_knobs(page) if k.kind != "names"}
+def default_params(page: PageInfo, part: str | None = None) -> dict[str, str]:
+    """The page's URL parameters at their defaults, as the app writes them (with ``part`` open)."""
+    params = {k.name: K.encode(k, k.default) for k in page_knobs(page) if k.kind != "names"}
+    if part:
+        params["part"] = part
+    return params
 
 
-def nudgeable(page: PageInfo) -> list[K.Knob]:
-    """The knobs a student turns on this page: its visible shared knobs and its own knobs."""
+def nudgeable(page: PageInfo, part: str | None = None) -> list[K.Knob]:
+    """The knobs a student turns on this page with ``part`` open (default: the first part): its
+    visible shared knobs and the own knobs that part draws."""
+    own = page.knobs
+    if page.parts:
+        used = page.part(part or page.parts[0].id).knobs
+        own = tuple(k for k in own if k.name in used)
     return [K.SHARED_BY_NAME[n] for n in page.shared if n not in NOT_NUDGED] + \
-        [k for k in page.knobs if k.name not in NOT_NUDGED and k.kind != "names"]
+        [k for k in own if k.name not in NOT_NUDGED and k.kind != "names"]
 
 
 def nudge(knob: K.Knob, text: str, rng: random.Random, max_steps: int = 2) -> str:
@@ -245,10 +263,10 @@ def nudge(knob: K.Knob, text: str, rng: random.Random, max_steps: int = 2) -> st
     return K.encode(knob, int(v) if knob.kind == "int" else K.snap(knob, v))
 
 
-def most_expensive(page: PageInfo) -> dict[str, str]:
+def most_expensive(page: PageInfo, part: str | None = None) -> dict[str, str]:
     """Every size-like knob of the page at its largest value (the same rule as bench/rerun.py:
     dim, depth, steps, restarts, batch, kappa), on top of the defaults."""
-    params = default_params(page)
+    params = default_params(page, part)
     for knob in [K.SHARED_BY_NAME[n] for n in page.shared] + list(page.knobs):
         if knob.name in ("dim", "depth", "steps", "restarts", "batch", "kappa"):
             params[knob.name] = K.encode(knob, knob.bounds()[1])

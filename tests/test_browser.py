@@ -171,3 +171,34 @@ def test_presenter_view_is_readable_at_1280x720(browser, server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "presenter_ill_conditioning.png"))
     ctx.close()
+
+
+WITH_PARTS = [p for p in EXISTING if p.parts]
+
+
+@pytest.mark.parametrize("info", WITH_PARTS, ids=lambda p: p.id)
+def test_every_part_opens_by_its_tab_and_by_a_link(browser, server, info):
+    """Clicking a tab draws that part and writes ?part= into the URL; a link with ?part= opens
+    on that tab. A screenshot of every part is saved."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 2000})
+    page = ctx.new_page()
+    last = info.parts[-1]
+    page.goto(f"{server.url}/{info.url_path}?part={last.id}")
+    wait_for_app(page)
+    assert page.get_by_role("tab", name=last.label).get_attribute("aria-selected") == "true"
+    for part in info.parts:
+        tab = page.get_by_role("tab", name=part.label)
+        if tab.get_attribute("aria-selected") != "true":
+            tab.click()
+            page.wait_for_function(f"() => window.location.search.includes('part={part.id}')",
+                                   timeout=30_000)
+        wait_for_app(page)
+        panel = page.get_by_role("tabpanel").filter(has=page.locator("[data-testid='stVegaLiteChart']"))
+        panel.locator("[data-testid='stVegaLiteChart'] svg").first.wait_for(timeout=60_000)
+        assert tab.get_attribute("aria-selected") == "true"
+        assert page.get_by_test_id("stException").count() == 0
+        assert page.locator("[data-testid='stMetric']").count() >= 1
+        page.wait_for_timeout(600)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{info.id}-{part.id}.png"), full_page=True)
+    ctx.close()
