@@ -48,3 +48,19 @@ def test_the_checker_would_catch_a_violation(tmp_path):
     f = tmp_path / "bad.py"
     f.write_text("import numpy as np\nfrom streamlit import cache_data\n")
     assert imports(f) == {"numpy", "streamlit"}
+
+
+def test_importing_ui_first_leaves_numpy_with_one_blas_thread():
+    """An entry point that imports ui before anything loads numpy still gets one BLAS thread
+    (threadpoolctl only limits libraries already loaded; ui loads numpy itself first)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    code = ("import ui, json; from threadpoolctl import threadpool_info; "
+            "print(json.dumps([(i['user_api'], i['num_threads']) for i in threadpool_info()]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env={k: v for k, v in os.environ.items()
+                                          if not k.endswith("NUM_THREADS")})
+    blas = [n for api, n in json.loads(out.stdout) if api == "blas"]
+    assert blas and all(n == 1 for n in blas), out.stdout

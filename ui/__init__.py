@@ -1,5 +1,6 @@
 """What pages share: the knob table and its URL/state sync, the page frame and menu, charts."""
 
+import numpy  # noqa: F401  (loads OpenBLAS first: threadpoolctl limits only libraries already loaded)
 from threadpoolctl import threadpool_limits
 
 # One BLAS thread per process. The app's matrices are small and many sessions run at once on a
