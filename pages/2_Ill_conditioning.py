@@ -16,7 +16,8 @@ k = frame("ill_conditioning", claim=(
 def quadratic(k):
     st.latex(r"f(x-\varepsilon g)-f(x)=\tfrac12\varepsilon^2 g^\top H g-\varepsilon g^\top g")
     st.latex(r"\text{converges} \iff 0<\varepsilon<\frac{2}{\lambda_{\max}},\qquad "
-             r"\text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ \frac{\kappa-1}{\kappa+1}")
+             r"\text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ "
+             r"\frac{\kappa-1}{\kappa+1}")
     res = cached(ic.gradient_descent_on_quadratic)(k["kappa"], k["dim"], k["lr"], k["steps"], k["beta"],
                                                    k["basis"] == "rotated", k["seed"])
     lam, lr = res.problem.lam, k["lr"]
@@ -37,7 +38,8 @@ def quadratic(k):
         ("Final cost", f"{gd['cost'].iloc[-1]:.3e}", "Gradient descent's cost at its last step"),
         ("Rate per step", f"{ic.measured_rate(gd):.4f}", f"Measured contraction of the error; theory "
          f"max|1−ελ| = {ic.gd_rate(lr, lam):.4f}, best possible (κ−1)/(κ+1) = "
-         f"{ic.optimal_gd_rate(lam[-1] / lam[0]):.4f} at ε = {ic.optimal_learning_rate(lam[0], lam[-1]):.4g}"),
+         f"{ic.optimal_gd_rate(lam[-1] / lam[0]):.4f} at "
+         f"ε = {ic.optimal_learning_rate(lam[0], lam[-1]):.4g}"),
     ])
     methods = ["gradient descent", "momentum"][: 1 + (res.hb is not None)]
     step = res.gd.step if res.gd.state == "diverged" else None

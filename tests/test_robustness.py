@@ -10,8 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.pagetest import (assert_charts_finite, notices, open_page, page_knobs, part_ids,
-                            part_params, texts, widget)
+from tests.pagetest import (
+    assert_charts_finite,
+    notices,
+    open_page,
+    page_knobs,
+    part_ids,
+    part_params,
+    texts,
+    widget,
+)
 from ui import knobs as K
 from ui.pages import PAGES
 
