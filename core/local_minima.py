@@ -124,13 +124,61 @@ def width_sweep(depth: int = 3, activation: str = "tanh", learning_rate: float =
                          "cost": cost, "outcome": outcome(cost, best)})
 
 
-class Experiment(NamedTuple):
-    """What the page draws from one setting of its knobs.
 
-    restarts: :class:`Restarts`; table, paths: :func:`core.local_minima_symmetry.symmetries` of
-    the best restart (None when every restart diverged); init_paths:
-    :func:`core.local_minima_symmetry.init_to_solution` of the restarts that did not diverge
-    (num_finite of them), with an 'outcome' column; num_monotone of them never rise on that line.
+def reached_by_width(sweep: pd.DataFrame) -> pd.Series:
+    """The fraction of each width's restarts in :func:`width_sweep` that reached the lowest cost
+    at any width (index: width; NaN where every run of that width diverged)."""
+    hit = (sweep["outcome"] == "reached the best").groupby(sweep["width"]).mean()
+    return hit.where(sweep["cost"].notna().groupby(sweep["width"]).any())
+
+class Copies(NamedTuple):
+    """:func:`core.local_minima_symmetry.symmetries` of the best restart theta*: table (one row
+    per copy: symmetry, kind, cost, change, distance, barrier) and paths (symmetry, alpha, cost on
+    the straight lines to the three permuted copies)."""
+
+    table: pd.DataFrame
+    paths: pd.DataFrame
+
+
+def best_copies(res: Restarts, activation: str = "tanh", seed: int = 0) -> Copies | None:
+    """Equivalent copies of the best restart of ``res`` and the barriers between them (book
+    8.2.2); None when every restart diverged."""
+    if not (res.final["diverged_at"].to_numpy() < 0).any():
+        return None
+    X, y = lt.parity_task()
+    return Copies(*sy.symmetries(res.theta[res.best], X, y, res.sizes, activation, seed))
+
+
+class InitLines(NamedTuple):
+    """:func:`core.local_minima_symmetry.init_to_solution` of the restarts that did not diverge
+    (num_finite of them): paths with columns restart, alpha, cost, monotone, outcome;
+    num_monotone of them never rise on that line."""
+
+    paths: pd.DataFrame
+    num_finite: int
+    num_monotone: int
+
+
+def init_lines(res: Restarts, activation: str = "tanh") -> InitLines | None:
+    """Goodfellow, Vinyals & Saxe (2015): the cost on the straight line from each restart's
+    initialization to its trained weights; None when every restart diverged."""
+    ok = res.final["diverged_at"].to_numpy() < 0
+    if not ok.any():
+        return None
+    X, y = lt.parity_task()
+    init = sy.init_to_solution(res.theta0[ok], res.theta[ok], X, y, res.sizes, activation)
+    init["restart"] = np.flatnonzero(ok)[init["restart"].to_numpy()]
+    init["outcome"] = res.final["outcome"].to_numpy()[init["restart"].to_numpy()]
+    mono = int(init.groupby("restart")["monotone"].first().sum())
+    return InitLines(init, int(ok.sum()), mono)
+
+
+class Experiment(NamedTuple):
+    """Everything the page draws from one setting of its knobs (the page computes each part's
+    piece separately: :func:`restarts`, then :func:`best_copies` or :func:`init_lines`).
+
+    restarts: :class:`Restarts`; table, paths: :func:`best_copies` (None when every restart
+    diverged); init_paths, num_finite, num_monotone: :func:`init_lines`.
     """
 
     restarts: Restarts
@@ -145,13 +193,7 @@ def experiment(width: int = 4, depth: int = 3, activation: str = "tanh", learnin
                num_restarts: int = 50, seed: int = 0) -> Experiment:
     """:func:`restarts`, then the symmetries of the best solution and the init-to-solution lines."""
     res = restarts(width, depth, activation, learning_rate, num_restarts, seed)
-    ok = res.final["diverged_at"].to_numpy() < 0
-    if not ok.any():
+    cp, il = best_copies(res, activation, seed), init_lines(res, activation)
+    if cp is None or il is None:
         return Experiment(res, None, None, None)
-    X, y = lt.parity_task()
-    table, paths = sy.symmetries(res.theta[res.best], X, y, res.sizes, activation, seed)
-    init = sy.init_to_solution(res.theta0[ok], res.theta[ok], X, y, res.sizes, activation)
-    init["restart"] = np.flatnonzero(ok)[init["restart"].to_numpy()]
-    init["outcome"] = res.final["outcome"].to_numpy()[init["restart"].to_numpy()]
-    mono = int(init.groupby("restart")["monotone"].first().sum())
-    return Experiment(res, table, paths, init, int(ok.sum()), mono)
+    return Experiment(res, cp.table, cp.paths, il.paths, il.num_finite, il.num_monotone)

@@ -113,9 +113,14 @@ def gradient_descent(layers, X, y, activation: str, learning_rate: float,
                 h = hs[l]
                 gW = XT @ delta if l == 0 else h.transpose(0, 2, 1) @ delta
                 gb = ones @ delta
-                if l > 0:
-                    d = delta @ W.transpose(0, 2, 1)
-                    delta = d * (1.0 - h * h) if activation == "tanh" else d * (h > 0)
+                if l > 0:  # (a contiguous W^T multiplies twice as fast; same numbers)
+                    d = delta @ W.transpose(0, 2, 1).copy()
+                    if activation == "tanh":
+                        hh = np.multiply(h, h)
+                        d *= np.subtract(1.0, hh, out=hh)
+                    else:
+                        d *= h > 0
+                    delta = d
                 if record:
                     sq += np.einsum("rab,rab->r", gW, gW) + np.einsum("rab,rab->r", gb, gb)
                 if k < num_steps:

@@ -94,8 +94,53 @@ def shared_vs_fresh(dim: int = 10, rho: float = 1.0, depth: int = 50, seed: int 
     return Ensembles(bands, paths, fresh[:, -1] / LN10, shared[:, -1] / LN10, method)
 
 
+class RecurrentHeadline(NamedTuple):
+    """Part 1 and 2's numbers, log10 of ||g after depth|| / ||g|| for the page's W.
+
+    shared: no nonlinearity; shared_theory: depth log10 rho (exact for the scaled orthogonal
+    kind); nonlinear: through f (equal to shared when the run is linear).
+    """
+
+    shared: float
+    shared_theory: float
+    nonlinear: float
+
+
+def recurrent_headline(rec: Recurrent, depth: int) -> RecurrentHeadline:
+    """The headline numbers of one :func:`core.long_term.recurrent_products` run of ``depth``."""
+    p = rec.path
+    return RecurrentHeadline(float(p["log10_linear"].iloc[-1]), int(depth) * float(np.log10(rec.rho)),
+                             float(p["log10_nonlinear"].iloc[-1]))
+
+
+class EnsembleHeadline(NamedTuple):
+    """Part 3's numbers, log10 of ||g after depth|| / ||g|| over the two random ensembles.
+
+    fresh: median over the fresh-W seeds; fresh_theory: depth x the random-walk mean step (the
+    median of the normal approximation); shared: median over the shared-W seeds (one random
+    W ~ N(0, rho^2/n) reused at every layer); rho_power: depth log10 rho, where a seed with
+    |lambda_max(W)| = rho would end; num_fresh, num_shared: the seeds behind them.
+    """
+
+    fresh: float
+    fresh_theory: float
+    shared: float
+    rho_power: float
+    num_fresh: int
+    num_shared: int
+
+
+def ensemble_headline(ens: Ensembles, dim: int, rho: float, depth: int) -> EnsembleHeadline:
+    """The headline numbers of :func:`shared_vs_fresh` run with ``dim``, ``rho``, ``depth``."""
+    return EnsembleHeadline(float(np.median(ens.final_fresh)),
+                            float(int(depth) * random_walk_step(dim, rho)[0] / LN10),
+                            float(np.median(ens.final_shared)), int(depth) * float(np.log10(rho)),
+                            len(ens.final_fresh), len(ens.final_shared))
+
+
 class Headline(NamedTuple):
-    """The page's headline numbers, all log10 of ||g after depth|| / ||g||.
+    """Both runs' headline numbers together (:func:`recurrent_headline` and
+    :func:`ensemble_headline`), all log10 of ||g after depth|| / ||g||.
 
     shared: the page's W, no nonlinearity; shared_theory: depth log10 rho (exact for the scaled
     orthogonal kind); fresh: median over the fresh-W seeds; fresh_theory: depth x the random-walk
@@ -113,10 +158,8 @@ class Headline(NamedTuple):
 def headline(rec: Recurrent, ens: Ensembles, dim: int, rho: float, depth: int) -> Headline:
     """Collect the headline numbers of :func:`core.long_term.recurrent_products` and
     :func:`shared_vs_fresh` run with the same dim, rho, depth."""
-    p = rec.path
-    return Headline(float(p["log10_linear"].iloc[-1]), int(depth) * float(np.log10(rec.rho)),
-                    float(np.median(ens.final_fresh)), int(depth) * random_walk_step(dim, rho)[0] / LN10,
-                    float(p["log10_nonlinear"].iloc[-1]), len(ens.final_fresh))
+    r, e = recurrent_headline(rec, depth), ensemble_headline(ens, dim, rho, depth)
+    return Headline(r.shared, r.shared_theory, e.fresh, e.fresh_theory, r.nonlinear, e.num_fresh)
 
 
 class InitStudy(NamedTuple):
@@ -188,3 +231,32 @@ def initialization_study(depth: int = 50, seed: int = 0, width: int | None = Non
         "log10": np.concatenate([fwd.ravel(), bwd.ravel()]) / LN10})
     dead = tuple(lab for c, lab in enumerate(labels) if np.isneginf(fwd[c]).any())
     return InitStudy(data, w, B, dead)
+
+
+class GradientToInput(NamedTuple):
+    """Part 4's numbers for one scheme: log10 E (dL/dh_0)^2 / E (dL/dh_depth)^2, the gradient
+    variance reaching the input relative to the top layer, measured and mean-field."""
+
+    label: str
+    measured: float
+    theory: float
+
+
+def gradient_to_input(ini: InitStudy, theory: pd.DataFrame) -> list[GradientToInput]:
+    """Per scheme of theory.SCHEMES, from :func:`initialization_study` and
+    :func:`core.long_term_theory.initialization_theory` (whose G_depth = 1). -inf when the
+    network is dead (every unit of some layer off)."""
+    def backward(df):  # {scheme: (layers, log10)} of the backward rows
+        rows = (df["direction"] == "backward").to_numpy()
+        scheme = df["scheme"].to_numpy()[rows]
+        layer, y = df["layer"].to_numpy()[rows], df["log10"].to_numpy()[rows]
+        return {s.label: (layer[scheme == s.label], y[scheme == s.label]) for s in SCHEMES}
+
+    meas, theo = backward(ini.data), backward(theory)
+    out = []
+    for s in SCHEMES:
+        (lm, ym), (lth, yth) = meas[s.label], theo[s.label]
+        # the top layer's gradient is a random draw: finite, so a dead net gives -inf, never NaN
+        out.append(GradientToInput(s.label, float(ym[lm == 0][0] - ym[lm == lm.max()][0]),
+                                   float(yth[lth == 0][0])))
+    return out

@@ -197,19 +197,23 @@ def reuse_bias(seed: int = 0, n: int = 20, m: int = 100, batch: int = 10, epochs
     X = rng.standard_normal((runs, m, n))
     y = np.einsum("rmn,rn->rm", X, w_star) + noise * rng.standard_normal((runs, m))
     w = np.zeros((runs, n))
-    rows, out = np.arange(runs)[:, None], []
+    rows, per_epoch = np.arange(runs)[:, None], m // batch
+    gaps = np.empty((epochs * per_epoch, runs))  # minibatch loss - true loss, step by run
     with np.errstate(over="ignore", invalid="ignore"):
         for e in range(epochs):
             order = rng.permuted(np.broadcast_to(np.arange(m), (runs, m)), axis=1)
-            for j in range(m // batch):
+            for j in range(per_epoch):
                 idx = order[:, j * batch : (j + 1) * batch]
-                Xb, yb = X[rows, idx], y[rows, idx]
-                r = np.einsum("rbn,rn->rb", Xb, w) - yb
-                gap = 0.5 * np.mean(r**2, axis=1) - 0.5 * (np.sum((w - w_star) ** 2, 1) + noise**2)
-                out.append((e * (m // batch) + j + 1, e + 1, gap.mean(), gap.std() / np.sqrt(runs)))
-                w = w - learning_rate * np.einsum("rbn,rb->rn", Xb, r) / batch
-    trace = pd.DataFrame(out, columns=["step", "epoch", "gap", "se"])
-    ep = trace.groupby("epoch", as_index=False).agg(bias=("gap", "mean"),
-                                                    se=("se", lambda s: np.sqrt(np.mean(s**2) / len(s))))
+                Xb, yb = X[rows, idx], y[rows, idx]  # (runs, B, n), (runs, B)
+                r = (Xb @ w[:, :, None])[:, :, 0] - yb
+                gaps[e * per_epoch + j] = (0.5 * np.mean(r**2, axis=1)
+                                           - 0.5 * (np.sum((w - w_star) ** 2, 1) + noise**2))
+                w = w - learning_rate * (r[:, None, :] @ Xb)[:, 0, :] / batch
+    gap, se = gaps.mean(axis=1), gaps.std(axis=1) / np.sqrt(runs)
+    trace = pd.DataFrame({"step": np.arange(1, len(gaps) + 1),
+                          "epoch": np.repeat(np.arange(1, epochs + 1), per_epoch), "gap": gap, "se": se})
+    ep = pd.DataFrame({"epoch": np.arange(1, epochs + 1),
+                       "bias": gap.reshape(epochs, per_epoch).mean(axis=1),
+                       "se": np.sqrt(np.mean(se.reshape(epochs, per_epoch) ** 2, axis=1) / per_epoch)})
     fit = -0.5 * noise**2 * (n / m + n / (m - n - 1))
     return ReuseStudy(trace, ep, fit, n, m, batch, learning_rate, runs)

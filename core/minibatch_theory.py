@@ -78,25 +78,25 @@ def match_batch(rel_var: float, target: float, m: float | None = None) -> float:
     return rel_var / t2 if m is None else rel_var * m / (t2 * (m - 1.0) + rel_var)
 
 
-def stability_limit(lam, batch: float) -> float:
+def stability_limit(lam, batch: float | np.ndarray) -> float | np.ndarray:
     """Largest learning rate at which minibatch SGD on least squares is mean-square stable
     (Gaussian inputs, batches of B independent examples). The diagonal of E[e e^T] obeys
     m' = D m + (eps^2/B) lam lam^T m with D_j = (1 - eps lam_j)^2 + eps^2 lam_j^2 / B, since
     E[H_B M H_B] = (1 + 1/B) H M H + H tr(HM) / B (Isserlis). This nonnegative map has spectral
     radius < 1 iff eps (1 + 1/B) lam_max < 2 and (eps / B) sum_j lam_j / (2 - eps (1 + 1/B) lam_j) < 1.
-    Tends to 2/lam_max as B -> infinity; 2/(n + 2) for B = 1 and H = I."""
+    Tends to 2/lam_max as B -> infinity; 2/(n + 2) for B = 1 and H = I. ``batch`` may be an array
+    (one bisection for all of them, returning an array of limits); a scalar gives a float."""
     lam = np.asarray(lam, dtype=float)
-    q = 1.0 + 1.0 / batch
-
-    def stable(eps):
-        den = 2.0 - eps * q * lam
-        return bool(np.all(den > 0) and eps / batch * np.sum(lam / den) < 1.0)
-
-    lo, hi = 0.0, 2.0 / (q * lam.max())
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if stable(mid) else (lo, mid)
-    return lo
+    b = np.asarray(batch, dtype=float)
+    q = 1.0 + 1.0 / b[..., None]
+    lo, hi = np.zeros(b.shape), 2.0 / (q[..., 0] * lam.max())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            den = 2.0 - mid[..., None] * q * lam
+            stable = np.all(den > 0, axis=-1) & (mid / b * np.sum(lam / den, axis=-1) < 1.0)
+            lo, hi = np.where(stable, mid, lo), np.where(stable, hi, mid)
+    return float(lo) if lo.ndim == 0 else lo
 
 
 def step_curves(lam, w, w_star, batches, noise: float = NOISE):
@@ -107,7 +107,7 @@ def step_curves(lam, w, w_star, batches, noise: float = NOISE):
     b = np.asarray(batches, dtype=float)
     mo = noise_moments(lam, w, w_star, noise)
     best = _ratio(mo["G2"], mo["GHG"]) / (1.0 + b_noise(lam, w, w_star, noise) / b)
-    limit = np.array([stability_limit(lam, x) for x in b])
+    limit = stability_limit(lam, b)
     return pd.DataFrame({"batch": np.concatenate([b, b]),
                          "curve": ["stability limit"] * len(b) + ["best step ε_opt(B)"] * len(b),
                          "learning_rate": np.concatenate([limit, best])})

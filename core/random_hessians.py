@@ -130,12 +130,13 @@ def p_all_positive(n_max: int = P_NMAX, samples: int = P_SAMPLES, seed: int = 0)
     for n in range(2, int(n_max) + 1):
         m = Linv.shape[0]
         w = np.einsum("mij,mj->mi", Linv, rng.standard_normal((m, n - 1)))
-        piv = rng.standard_normal(m) * math.sqrt(2.0) - (w**2).sum(1)
+        piv = rng.standard_normal(m) * math.sqrt(2.0) - np.einsum("mi,mi->m", w, w)
         keep = piv > 0
         r = 1.0 / np.sqrt(piv[keep])
-        new = np.zeros((int(keep.sum()), n, n))
-        new[:, : n - 1, : n - 1] = Linv[keep]
-        new[:, n - 1, : n - 1] = -np.einsum("mi,mij->mj", w[keep], Linv[keep]) * r[:, None]
+        kept = Linv[keep]
+        new = np.zeros((kept.shape[0], n, n))
+        new[:, : n - 1, : n - 1] = kept
+        new[:, n - 1, : n - 1] = -np.einsum("mi,mij->mj", w[keep], kept) * r[:, None]
         new[:, n - 1, n - 1] = r
         Linv = new
         hits.append(int(keep.sum()))

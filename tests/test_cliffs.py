@@ -4,14 +4,14 @@ across it, the linear derivatives and x^4 with and without clipping, and the pag
 
 from __future__ import annotations
 
+import functools
 import math
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
+import streamlit as st
 
 from core import cliffs as cl
 from core import cliffs_rnn as rnn
@@ -19,8 +19,9 @@ from core import cliffs_theory as th
 from core import cliffs_train as ct
 from core import optim
 from core.surfaces import finite_difference_grad
+from tests.pagetest import assert_charts_finite, open_page
+from ui.pages import BY_ID
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
@@ -311,20 +312,74 @@ def test_quartic_clipped_descent_stays_bounded_and_converges(lr, v):
     assert c["cost"].iloc[-1] < 1e-2 * c["cost"].iloc[0]
 
 
-# --- the page ---------------------------------------------------------------------------------------
+# --- the page: two parts (tabs), only the open one computed ---------------------------------------
+PAGE = BY_ID["cliffs"]
 LABELS = ("Largest gradient norm", "Largest step without clipping", "Largest step with clipping",
           "Final loss without clipping", "Final loss with clipping", "Cliff sharpness")
+# each part's headline labels and chart names (the export buttons' keys)
+PART_METRICS = {
+    "cliff": LABELS,
+    "why": ("Slope ∂x_T/∂w", "Curvature ∂²x_T/∂w²", "Curvature / slope", "Critical ε for x⁴",
+            "Plain x⁴ diverged at", "Clipped x⁴ final cost"),
+}
+PART_CHARTS = {"cliff": {"map_loss", "map_grad_norm", "cliff_runs", "cliff_steps"},
+               "why": {"linear_derivatives", "quartic"}}
+# the core entry points each part calls
+PART_CALLS = {"cliff": {"cliff_map", "train"},
+              "why": {"linear_table", "linear_derivatives", "quartic_runs"}}
 
 
 def _metric(at, prefix) -> str:
     return next(m.value for m in at.metric if m.label.startswith(prefix))
 
 
-def test_page_metrics_warning_and_clipping_knob():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/5_Cliffs.py").run()
+def _charts(at) -> set[str]:
+    return {b.key.removeprefix("export-") for b in at.get("download_button") if b.key.startswith("export-")}
+
+
+def test_the_parts_and_their_knobs():
+    assert [p.id for p in PAGE.parts] == list(PART_METRICS)
+    assert PAGE.part("cliff").knobs == ("w0", "b0", "steps", "clipmode")
+    assert PAGE.part("why").knobs == ("steps",)
+
+
+@pytest.mark.parametrize("part", [p.id for p in PAGE.parts])
+def test_each_part_renders_alone_with_its_own_metrics_and_finite_charts(part, monkeypatch):
+    calls = []
+    for mod, name in ((cl, "cliff_map"), (ct, "train"), (th, "linear_table"),
+                      (th, "linear_derivatives"), (th, "quartic_runs")):
+        fn = getattr(mod, name)
+
+        def spy(*a, _fn=fn, _name=name, **kw):
+            calls.append(_name)
+            return _fn(*a, **kw)
+
+        monkeypatch.setattr(mod, name, functools.wraps(fn)(spy))
+    st.cache_data.clear()  # so a cached result cannot hide a call
+    at = open_page(PAGE, {"part": part})
     assert not at.exception, at.exception
+    assert at.query_params["part"] == part
+    assert assert_charts_finite(at) == len(PART_CHARTS[part])
+    labels = [m.label for m in at.metric]
+    assert labels == list(PART_METRICS[part])
+    assert all(m.value for m in at.metric)
+    assert _charts(at) == PART_CHARTS[part]
+    # nothing of the other part: not its numbers, not its charts, not its computations
+    for other in PART_METRICS:
+        if other != part:
+            assert not set(labels) & set(PART_METRICS[other]), other
+            assert not _charts(at) & PART_CHARTS[other], other
+    assert set(calls) == PART_CALLS[part]
+    assert any("Choosing v" in str(i.value) for i in at.info) == (part == "cliff")
+    # the row under the title draws exactly this part's own knobs
+    drawn = {w.key for w in list(at.radio) + list(at.slider) + list(at.select_slider)}
+    assert drawn & {k.name for k in PAGE.knobs} == set(PAGE.part(part).knobs)
+
+
+def test_page_metrics_warning_and_clipping_knob():
+    at = open_page(PAGE, {"part": "cliff"})
+    assert not at.exception, at.exception
+    assert at.query_params["part"] == "cliff"
     for label in LABELS:
         assert _metric(at, label)
     assert float(_metric(at, "Largest step with clipping")) <= 0.15 * 1.0 * (1 + 1e-9)
@@ -340,3 +395,30 @@ def test_page_metrics_warning_and_clipping_knob():
     assert at.query_params["clip"] == "0"
     at.radio(key="clipmode").set_value("all").run()
     assert not at.exception and len([w for w in at.warning if "diverged" in w.value]) == 3
+
+
+def test_the_first_part_is_the_default():
+    at = open_page(PAGE)
+    assert not at.exception, at.exception
+    assert at.query_params["part"] == "cliff"
+    assert [m.label for m in at.metric] == list(LABELS)
+
+
+def test_why_part_metrics_against_the_closed_forms():
+    at = open_page(PAGE, {"part": "why"})  # defaults: T = 50, eps = 0.15, v = 1
+    assert not at.exception, at.exception
+    w, x0, T = th.W_LINEAR, 0.5, 50
+    assert _metric(at, "Slope ∂x_T/∂w") == f"{T * x0 * w ** (T - 1):.3g}"
+    assert _metric(at, "Curvature ∂²x_T/∂w²") == f"{T * (T - 1) * x0 * w ** (T - 2):.3g}"
+    assert _metric(at, "Curvature / slope") == f"{(T - 1) / w:.3g}"
+    assert _metric(at, "Critical ε for x⁴") == f"{1 / (2 * th.X0_QUARTIC**2):.3g}"
+    # eps = 0.15 > 1/18: plain descent on x^4 diverges, clipped descent converges
+    assert _metric(at, "Plain x⁴ diverged at").startswith("step ")
+    assert float(_metric(at, "Clipped x⁴ final cost")) < 1e-2 * th.X0_QUARTIC**4
+    # the depth moves the linear case's numbers; eps just below and just above 1/(2 x0^2)
+    at.select_slider(key="depth").set_value(100).run()
+    assert _metric(at, "Curvature / slope") == f"{99 / w:.3g}"
+    at.select_slider(key="lr").set_value(0.05).run()
+    assert not at.exception and _metric(at, "Plain x⁴ diverged at") == "never"
+    at.select_slider(key="lr").set_value(0.06).run()
+    assert not at.exception and _metric(at, "Plain x⁴ diverged at").startswith("step ")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import local_minima as lm
 from core import local_minima_symmetry as sy
 from core import local_minima_train as lt
 from core import mlp
+from tests.pagetest import assert_charts_finite, open_page
+from ui import frame as frame_module
+from ui.pages import BY_ID
 
-ROOT = Path(__file__).resolve().parents[1]
 SHAPES = [(2, 1), (3, 2), (4, 3), (8, 3), (5, 4)]
 
 
@@ -208,30 +208,65 @@ def test_toy_starts_roll_into_the_minimum_of_their_basin(seed):
     assert abs(toy.measured - toy.theory) < 0.12
 
 
-# --- the page -----------------------------------------------------------------------------------
-LABELS = ("Equivalent settings from permutations", "Loss change under permutation",
-          "Barrier on the straight path", "Restarts reaching the best minimum")
+# --- the page: one test per part, then every part alone --------------------------------------------
+INFO = BY_ID["local_minima"]
+# per part: its metric labels, its charts (export names) and the core calls it makes
+PARTS = {
+    "copies": (("Equivalent settings from permutations", "Loss change under permutation",
+                "Barrier on the straight path"),
+               {"permutation_paths"}, {"restarts", "best_copies"}),
+    "minima": (("Restarts reaching the best minimum", "Lowest final cost",
+                "1-D example: starts in the bad minimum"),
+               {"final_costs", "gradient_norms", "toy_starts"}, {"restarts", "bad_minimum_toy"}),
+    "wider": (("Best reached at width 2", "Best reached at your width", "Best reached at width 8",
+               "Lowest cost at any width"),
+              {"width_sweep"}, {"width_sweep"}),
+    "init": (("Identical start: units' difference", "Random start: units' difference",
+              "Lines from the start never rising"),
+             {"twin_units", "init_to_solution"}, {"restarts", "init_lines"}),
+}
+COMPUTE = ("restarts", "width_sweep", "best_copies", "init_lines", "bad_minimum_toy", "experiment")
 
 
 def _metric(at, prefix):
     return next(m.value for m in at.metric if m.label.startswith(prefix))
 
 
-def test_page_metrics_follow_width_and_learning_rate():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/3_Local_minima.py").run()
+def _charts(at) -> set[str]:
+    """The export names of the charts drawn (one download button per chart)."""
+    return {b.proto.id.split("-export-")[1] for b in at.get("download_button") if "-export-" in b.proto.id}
+
+
+def test_page_part_copies_metrics_follow_width_and_learning_rate():
+    at = open_page(INFO)  # the first part is the default
     assert not at.exception
-    for label in LABELS:
+    assert _charts(at) == PARTS["copies"][1]
+    for label in PARTS["copies"][0]:
         assert _metric(at, label)
     assert at.select_slider(key="depth").value == 3  # the shared 50 is capped on this page
     assert _metric(at, "Equivalent settings from permutations") == "13,824"
     assert float(_metric(at, "Loss change under permutation")) < 1e-12
     assert float(_metric(at, "Barrier on the straight path")) > 0.1
-    narrow = _metric(at, "Restarts reaching the best minimum")
     at.slider(key="width").set_value(8).run()
     assert not at.exception
     assert _metric(at, "Equivalent settings from permutations") == "6.55 × 10¹³"
+    assert float(_metric(at, "Barrier on the straight path")) > 0.1
+    assert not [w for w in at.warning if "diverged" in w.value]
+    at.select_slider(key="lr").set_value(10.0).run()
+    assert not at.exception
+    warn = [w.value for w in at.warning if "diverged" in w.value]
+    assert warn and "step" in warn[0] and "ε = 10" in warn[0]
+    assert _metric(at, "Barrier on the straight path") == "—"
+    assert not _charts(at)
+
+
+def test_page_part_minima_metrics_follow_width_and_learning_rate():
+    at = open_page(INFO, {"part": "minima"})
+    assert not at.exception
+    assert at.select_slider(key="depth").value == 3
+    narrow = _metric(at, "Restarts reaching the best minimum")
+    at.slider(key="width").set_value(8).run()
+    assert not at.exception
     wide = _metric(at, "Restarts reaching the best minimum")
     frac = [int(v.split("/")[0]) for v in (narrow, wide)]
     assert frac[1] > frac[0] and wide.startswith("50/50")
@@ -240,4 +275,47 @@ def test_page_metrics_follow_width_and_learning_rate():
     assert not at.exception
     warn = [w.value for w in at.warning if "diverged" in w.value]
     assert warn and "step" in warn[0] and "ε = 10" in warn[0]
-    assert _metric(at, "Barrier on the straight path") == "—"
+    assert _metric(at, "Lowest final cost") == "—"
+    assert _charts(at) == {"toy_starts"}  # the 1-D example does not depend on ε
+
+
+def test_page_part_wider_shows_more_restarts_reaching_the_best_when_wider():
+    at = open_page(INFO, {"part": "wider"})
+    assert not at.exception
+    narrow, wide = (float(_metric(at, f"Best reached at width {n}").rstrip("%")) for n in (2, 8))
+    assert narrow <= 30 and wide >= 90
+    for n in (2, 8):  # the sweep does not depend on the width knob: only "your width" moves
+        at.slider(key="width").set_value(n).run()
+        assert not at.exception
+        assert _metric(at, "Best reached at your width") == _metric(at, f"Best reached at width {n}")
+        assert float(_metric(at, f"Best reached at width {n}").rstrip("%")) == (narrow, wide)[n == 8]
+
+
+def test_page_part_init_identical_units_stay_identical():
+    at = open_page(INFO, {"part": "init"})
+    assert not at.exception
+    assert float(_metric(at, "Identical start: units' difference")) <= 1e-12
+    assert float(_metric(at, "Random start: units' difference")) > 1e-2
+    mono, total = (int(v) for v in _metric(at, "Lines from the start never rising").split("/"))
+    assert 0 <= mono <= total == 50
+
+
+@pytest.mark.parametrize("part", list(PARTS))
+def test_each_part_alone_renders_its_own_numbers_and_charts_and_computes_nothing_else(part, monkeypatch):
+    calls = []
+    real = frame_module.cached
+    monkeypatch.setattr(frame_module, "cached", lambda fn: calls.append(fn.__name__) or real(fn))
+    for name in ("best_copies", "init_lines"):  # the uncached core calls
+        fn = getattr(lm, name)
+        monkeypatch.setattr(lm, name, lambda *a, _fn=fn, **kw: calls.append(_fn.__name__) or _fn(*a, **kw))
+    at = open_page(INFO, {"part": part})
+    assert not at.exception, at.exception
+    assert at.query_params["part"] == part
+    labels, charts, computed = PARTS[part]
+    assert [m.label for m in at.metric] == list(labels)
+    assert all(m.value and m.value != "—" for m in at.metric)
+    assert assert_charts_finite(at) == len(charts) >= 1
+    assert _charts(at) == charts
+    assert set(calls) & set(COMPUTE) == computed
+    others = {label for p, (ls, _, _) in PARTS.items() if p != part for label in ls}
+    assert not others & {m.label for m in at.metric}

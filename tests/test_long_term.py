@@ -1,19 +1,20 @@
 """Long-term dependencies (book 8.2.5, eq 8.11) against closed forms and exact methods."""
 
+import functools
 import math
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+import streamlit as st
 
 from core import long_term as lt
 from core import long_term_depth as ld
 from core import long_term_theory as th
+from tests.pagetest import assert_charts_finite, open_page
 from ui.charts_long_term import sci10
+from ui.pages import BY_ID
 
-ROOT = Path(__file__).resolve().parents[1]
 EULER = 0.5772156649015329
 
 
@@ -268,6 +269,22 @@ def test_measured_relu_layers_halve_per_layer_at_one_over_n_and_he_keeps_them():
     assert abs(d[(he, "forward", 30)] / math.log10(2) - 1) < 5
 
 
+def test_gradient_reaching_the_input_per_scheme_against_mean_field():
+    ini = ld.initialization_study(30, seed=3)
+    g = {x.label: x for x in ld.gradient_to_input(ini, th.initialization_theory(ini.width, 30))}
+    lin, lecun, he, tanh = (g[s.label] for s in th.SCHEMES)
+    # mean field: linear 1/n and He keep the gradient variance, ReLU 1/n halves it per layer
+    assert lin.theory == he.theory == 0.0
+    assert lecun.theory == pytest.approx(-30 * math.log10(2), rel=1e-12)
+    assert -30 * math.log10(2) < tanh.theory < 0
+    # measured on the same draws: He over ReLU 1/n is exactly 2^30 (ReLU is homogeneous)
+    assert he.measured - lecun.measured == pytest.approx(30 * math.log10(2), rel=1e-9)
+    assert lecun.measured == pytest.approx(lecun.theory, abs=5 * math.log10(2))
+    d = ld.initialization_study(300, seed=1, width=2)
+    dead = {x.label: x.measured for x in ld.gradient_to_input(d, th.initialization_theory(2, 300))}
+    assert dead[th.SCHEMES[1].label] == -math.inf and math.isfinite(dead[th.SCHEMES[0].label])
+
+
 def test_init_study_caps_width_and_handles_a_dead_relu_network():
     ini = ld.initialization_study(1000, seed=0)
     assert ini.width == 44 and ld.initialization_study(50, seed=0).width == 64
@@ -312,31 +329,137 @@ def test_sci10_prints_numbers_given_by_their_log(x, s):
     assert sci10(x) == s
 
 
-# --- the page --------------------------------------------------------------------------------------
-def test_page_metrics_rho_to_the_depth_and_the_loadable_counterexample():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/6_Long_term_dependencies.py").run()
-    assert not at.exception
+# --- the page: four parts (tabs), only the open one computed ---------------------------------------
+PAGE = BY_ID["long_term"]
+# each part's headline labels (prefixes) and chart names (the export buttons' keys)
+PART_METRICS = {
+    "power": ("Spectral radius", "Largest singular value", "Gradient norm ratio after depth (shared W)"),
+    "nonlinear": ("Gradient norm ratio after depth (through ", "Bound rate σ₁γ", "Eigenvalue-rule rate ργ"),
+    "fresh": ("Gradient norm ratio after depth (fresh W per layer)",
+              "Gradient norm ratio after depth (shared random W)"),
+    "init": ("∂L/∂h₀ variance, ",),
+}
+PART_CHARTS = {
+    "power": {"norm_over_steps", "eigenvalues", "alignment", "step_factor"},
+    "nonlinear": {"nonlinear_norm", "nonlinear_step_factor"},
+    "fresh": {"shared_vs_fresh", "seed_paths"},
+    "init": {"init_forward", "init_backward"},
+}
+# the core entry point(s) each part calls
+PART_CALLS = {"power": {"recurrent_products"}, "nonlinear": {"recurrent_products"},
+              "fresh": {"shared_vs_fresh"}, "init": {"initialization_study", "initialization_theory"}}
+
+
+def _charts(at) -> set[str]:
+    return {b.key.removeprefix("export-") for b in at.get("download_button") if b.key.startswith("export-")}
+
+
+def _values(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_parts_and_their_knobs_match_the_table():
+    assert [p.id for p in PAGE.parts] == list(PART_METRICS)
+    own = {k.name for k in PAGE.knobs}
+    for p in PAGE.parts:
+        assert set(p.knobs) <= own
+    assert PAGE.part("power").knobs == ("rho", "matrix")
+    assert "activation" in PAGE.part("nonlinear").knobs and PAGE.part("init").knobs == ()
+
+
+@pytest.mark.parametrize("part", [p.id for p in PAGE.parts])
+def test_each_part_renders_alone_with_its_own_metrics_and_finite_charts(part, monkeypatch):
+    calls = []
+    for mod, name in ((lt, "recurrent_products"), (ld, "shared_vs_fresh"),
+                      (ld, "initialization_study"), (th, "initialization_theory")):
+        fn = getattr(mod, name)
+
+        def spy(*a, _fn=fn, _name=name, **kw):
+            calls.append(_name)
+            return _fn(*a, **kw)
+
+        monkeypatch.setattr(mod, name, functools.wraps(fn)(spy))
+    st.cache_data.clear()  # so a cached result cannot hide a call
+    at = open_page(PAGE, {"part": part, "matrix": "symmetric"})
+    assert not at.exception, at.exception
+    assert at.query_params["part"] == part
+    assert assert_charts_finite(at) >= 1
     labels = [m.label for m in at.metric]
-    for prefix in ("Spectral radius", "Largest singular value",
-                   "Gradient norm ratio after depth (shared W)",
-                   "Gradient norm ratio after depth (fresh W per layer)"):
+    for prefix in PART_METRICS[part]:
         assert any(lab.startswith(prefix) for lab in labels), prefix
-    value = {m.label: m.value for m in at.metric}
+    assert _charts(at) == PART_CHARTS[part]
+    # nothing of the other parts: not their numbers, not their charts, not their computations
+    for other, prefixes in PART_METRICS.items():
+        if other != part:
+            assert not any(lab.startswith(p) for lab in labels for p in prefixes), other
+            assert not _charts(at) & PART_CHARTS[other], other
+    assert set(calls) == PART_CALLS[part]
+    # the row under the title draws exactly this part's own knobs
+    drawn = {w.key for w in list(at.radio) + list(at.slider)} & {k.name for k in PAGE.knobs}
+    assert drawn == set(PAGE.part(part).knobs)
+
+
+@pytest.mark.parametrize("part", [p.id for p in PAGE.parts])
+@pytest.mark.parametrize("params", [
+    {"dim": "2", "depth": "1", "rho": "0.5", "matrix": "orthogonal", "activation": "linear"},
+    {"dim": "512", "depth": "1000", "rho": "1.5", "matrix": "nonnormal", "activation": "sigmoid"}],
+    ids=["all-min", "all-max"])
+def test_each_part_at_the_extremes(part, params):
+    at = open_page(PAGE, {"part": part, **params})
+    assert not at.exception, at.exception
+    assert assert_charts_finite(at) >= 1 and len(at.metric) >= 1
+
+
+def test_power_part_metrics_rho_to_the_depth():
+    at = open_page(PAGE)  # the default part
+    assert at.query_params["part"] == "power"
+    value = _values(at)
     assert value["Gradient norm ratio after depth (shared W)"] == f"{1.05**50:.4g}"
+    assert value["Spectral radius"] == "1.05" and value["Largest singular value"] == "1.05"
     at.slider(key="rho").set_value(0.9).run()
-    value = {m.label: m.value for m in at.metric}
+    value = _values(at)
     assert value["Gradient norm ratio after depth (shared W)"] == f"{0.9**50:.4g}"
     assert value["Spectral radius"] == "0.9"
-    # load the counterexample the page names: non-normal, tanh, rho 0.5, n 50
+    # the nonlinearity is part 2's: part 1's numbers do not depend on it
+    at = open_page(PAGE, {"part": "power", "rho": "0.9", "activation": "sigmoid"})
+    assert _values(at)["Gradient norm ratio after depth (shared W)"] == f"{0.9**50:.4g}"
+
+
+def test_nonlinear_part_loads_the_counterexample_it_names():
+    at = open_page(PAGE, {"part": "nonlinear"})
+    assert any("Load the counterexample" in str(m.value) for m in at.markdown)
+    # load the counterexample the part names: non-normal, tanh, rho 0.5, n 50
     at.radio(key="matrix").set_value("nonnormal").run()
     at.radio(key="activation").set_value("tanh").run()
     at.slider(key="rho").set_value(0.5).run()
     at.select_slider(key="dim").set_value(50).run()
     assert not at.exception
     assert any("eigenvalue rule fails" in str(w.value) for w in at.warning)
-    value = {m.label: m.value for m in at.metric}
+    value = _values(at)
+    assert value["Eigenvalue-rule rate ργ"] == "0.5"  # rho = 0.5, gamma = 1
+    assert float(value["Bound rate σ₁γ"]) > 2
+    assert float(value["Gradient norm ratio after depth (through tanh)"]) > 1
+    # the same W in part 1: spectral radius 0.5, largest singular value above 2
+    at = open_page(PAGE, {"part": "power", "matrix": "nonnormal", "rho": "0.5", "dim": "50"})
+    value = _values(at)
     assert value["Spectral radius"] == "0.5"
     assert float(value["Largest singular value"]) > 2
-    assert float(value["Gradient norm ratio after depth (through tanh)"]) > 1
+
+
+def test_fresh_part_metrics_are_the_ensemble_medians():
+    at = open_page(PAGE, {"part": "fresh", "rho": "1.05", "dim": "10", "depth": "50", "seed": "0"})
+    ens = ld.shared_vs_fresh(10, 1.05, 50, 0)
+    value = _values(at)
+    assert value["Gradient norm ratio after depth (fresh W per layer)"] == sci10(np.median(ens.final_fresh))
+    assert value["Gradient norm ratio after depth (shared random W)"] == sci10(np.median(ens.final_shared))
+    # fresh layers at rho = 1.05 stay near 1 (a random walk), the shared W grows
+    assert float(value["Gradient norm ratio after depth (fresh W per layer)"]) < 2
+    assert float(value["Gradient norm ratio after depth (shared random W)"]) > 1.05**50 / 2
+
+
+def test_init_part_metrics_relu_one_over_n_halves_per_layer_and_he_keeps_it():
+    at = open_page(PAGE, {"part": "init", "depth": "30", "seed": "3"})
+    value = _values(at)
+    lecun, he = float(value["∂L/∂h₀ variance, ReLU · 1/n"]), float(value["∂L/∂h₀ variance, ReLU · 2/n"])
+    assert he / lecun == pytest.approx(2.0**30, rel=1e-2)  # same draws: 2^depth (3 digits shown)
+    assert math.log2(lecun) == pytest.approx(-30, abs=5)

@@ -1,19 +1,17 @@
 """Minibatch page (book 8.1.3) against closed forms, exact enumeration and independent simulation."""
 
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import minibatch as mb
 from core import minibatch_order as mo
 from core import minibatch_sgd as ms
 from core import minibatch_theory as mt
 from core.ill_conditioning import spectrum
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.pagetest import assert_charts_finite, open_page
+from ui.pages import BY_ID
 
 
 # --- sampling without replacement ----------------------------------------------------------------
@@ -165,6 +163,25 @@ def test_contiguous_theory_reduces_to_the_simple_forms(B):
     assert var == pytest.approx((k * t2 + s2) * (1 / (4 * k) - 1 / m), rel=1e-12)
 
 
+@pytest.mark.parametrize("m,k", [(20_000, 500), (1001, 7), (1000, 10), (60, 60), (99, 3), (500, 1)])
+def test_contiguous_theory_matches_the_dense_patient_by_block_counts(m, k):
+    """Oracle: the formula with the full matrix c[b, j] of records of patient j in block b, and
+    the lag-1 covariance from consecutive rows of it (the core only visits the nonzero entries)."""
+    t2, s2 = mo.TAU**2, mo.SIGMA**2
+    for B in sorted({b for b in (1, 2, 3, 5, 7, 13, k, k + 1, 2 * k, 3 * k - 1, m // 4, m // 2,
+                                 m - 1) if 1 <= b <= m}):
+        pos = np.arange((m // B) * B)
+        c = np.zeros((m // B, -(-m // k)))
+        np.add.at(c, (pos // B, pos // k), 1.0 / B)
+        var = t2 * ((c * c).sum(1) - k / m) + s2 * (1 / B - 1 / m)
+        cov = t2 * ((c[:-1] * c[1:]).sum(1) - k / m) - s2 / m
+        got = mo.contiguous_theory(B, m, k)
+        assert got[0] == pytest.approx(var.mean(), rel=1e-9, abs=1e-12), B
+        if len(cov):
+            assert got[1] == pytest.approx(cov.mean() / var.mean(), rel=1e-9, abs=1e-9), B
+        else:
+            assert np.isnan(got[1])
+
 def test_successive_estimates_correlate_in_stored_order_and_not_when_shuffled():
     s = mo.order_study(100, seed=4, reps=200)
     c = s.correlation.set_index(["order", "batch"])
@@ -189,6 +206,8 @@ def test_stability_limit_closed_cases():
     assert mt.stability_limit(spectrum(10.0, 6), 1e12) == pytest.approx(0.2, rel=1e-6)
     lims = [mt.stability_limit(spectrum(10.0, 10), b) for b in (1, 10, 100, 1000)]
     assert np.all(np.diff(lims) > 0) and lims[-1] < 0.2
+    # an array of batches runs one bisection for all: the same limits as one at a time
+    np.testing.assert_array_equal(mt.stability_limit(spectrum(10.0, 10), [1, 10, 100, 1000]), lims)
 
 
 @pytest.mark.parametrize("batch,factor,grows", [(1, 0.7, False), (1, 1.4, True), (8, 0.7, False),
@@ -229,9 +248,25 @@ def test_unshuffled_label_sorted_batches_blow_up_where_shuffled_ones_do_not():
     assert bad and all("sorted by y" in r.reason for r in bad)
 
 
-# --- the page ---------------------------------------------------------------------------------------
+# --- the page: three parts (tabs), only the open one computed -------------------------------------
+INFO = BY_ID["minibatch"]
 LABELS = ("Gradient error at batch 100", "Gradient error at batch 10000",
           "Newton-step error at batch 100", "Batch for Newton step to match", "Gradient noise scale")
+PART_METRICS = {
+    "error": LABELS,
+    "order": ("Variance at B, stored", "Variance at B, shuffled", "Successive correlation",
+              "Second-epoch bias"),
+    "sgd": ("Noise scale along the run", "Stability limit at B", "Final loss at B"),
+}
+PART_CHARTS = {
+    "error": ("error_vs_batch", "newton_batch_vs_kappa"),
+    "order": ("variance_by_order", "successive_gradients", "successive_correlation", "reuse_bias"),
+    "sgd": ("sgd_loss_vs_step", "sgd_loss_vs_examples", "noise_scale", "step_vs_batch"),
+}
+# the core calls behind each part (a part must not call another part's)
+PART_CALLS = {"error": ((mb, "batch_size_study"), (mb, "match_against_kappa")),
+              "order": ((mo, "order_study"), (ms, "reuse_bias")),
+              "sgd": ((ms, "sgd_study"), (mb, "learning_rate_limits"))}
 
 
 def _metric(at, prefix):
@@ -239,28 +274,102 @@ def _metric(at, prefix):
 
 
 def _number(text):
-    return float(text.replace(",", "").replace(">", "").strip())
+    return float(text.replace(",", "").replace(">", "").replace("+", "").strip())
+
+
+def _charts(at):
+    """The names of the charts drawn (each has its export button, key export-<name>)."""
+    return {d.proto.id.split("-export-", 1)[1] for d in at.get("download_button")
+            if "-export-" in d.proto.id}
+
+
+def _switch(at, part):
+    """Open another tab in the same session (as a link inside the app would)."""
+    at.query_params["part"] = part
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_parts_use_exactly_the_knobs_they_draw():
+    assert [p.id for p in INFO.parts] == ["error", "order", "sgd"]
+    assert {n for p in INFO.parts for n in p.knobs} == {k.name for k in INFO.knobs}
+    at = open_page(INFO, {"part": "error"})
+    assert [w.key for w in at.select_slider if w.key in ("batch", "kappa")] == ["kappa"]
+    assert not any(w.key == "shuffle" for w in at.toggle)
+
+
+@pytest.mark.parametrize("part", [p.id for p in INFO.parts])
+def test_each_part_renders_its_own_numbers_and_charts_and_computes_nothing_else(part, monkeypatch):
+    for other, calls in PART_CALLS.items():
+        if other != part:
+            for module, name in calls:
+                def boom(*args, _name=name, **kwargs):
+                    raise AssertionError(f"part {part!r} computed {_name}")
+                monkeypatch.setattr(module, name, boom)
+    at = open_page(INFO, {"part": part})
+    assert not at.exception, at.exception
+    assert at.query_params["part"] == part
+    labels = [m.label for m in at.metric]
+    assert labels == list(PART_METRICS[part])
+    assert all(m.value and m.value != "nan" for m in at.metric)
+    assert _charts(at) == set(PART_CHARTS[part])
+    assert assert_charts_finite(at) == len(PART_CHARTS[part])
+    for other in PART_METRICS:
+        if other != part:
+            assert not set(PART_METRICS[other]) & set(labels)
+            assert not set(PART_CHARTS[other]) & _charts(at)
 
 
 def test_page_metrics_respond_to_kappa_and_divergence_is_a_warning():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("pages/1_Minibatch.py").run()
+    at = open_page(INFO, {"part": "error"})
     assert not at.exception
     for label in LABELS:
         assert any(m.label.startswith(label) for m in at.metric), label
     before = {p: _number(_metric(at, p)) for p in LABELS}
     assert before["Gradient error at batch 100"] > 5 * before["Gradient error at batch 10000"]
+    _switch(at, "sgd")
     assert not any("diverged" in w.value for w in at.warning)
     at.toggle(key="shuffle").set_value(False).run()  # label-sorted batches at the same lr
     warned = [w.value for w in at.warning if "diverged" in w.value]
     assert warned and all("step" in w and "sorted by y" in w for w in warned)
+    _switch(at, "error")
+    assert at.query_params["shuffle"] == "0"
     assert {p: _number(_metric(at, p)) for p in LABELS} == before  # part 1 uses random batches
-    at.toggle(key="shuffle").set_value(True).run()
+    assert not any("diverged" in w.value for w in at.warning)  # part 3's warnings stay there
     at.select_slider(key="kappa").set_value(1000.0).run()
     assert not at.exception
     after = {p: _number(_metric(at, p)) for p in LABELS}
     assert after["Newton-step error at batch 100"] > 3 * before["Newton-step error at batch 100"]
     assert after["Batch for Newton step to match"] > 10 * before["Batch for Newton step to match"]
+    _switch(at, "sgd")
+    assert at.select_slider(key="kappa").value == 1000.0
+    at.toggle(key="shuffle").set_value(True).run()
     warned = [w.value for w in at.warning if "diverged" in w.value]  # lr 0.15 > 2/1000
     assert warned and all("step" in w and "2/λmax" in w for w in warned)
+
+
+def test_order_part_shows_the_patient_variance_and_responds_to_the_batch():
+    at = open_page(INFO, {"part": "order"})
+    stored, shuffled = (_number(_metric(at, f"Variance at B, {o}")) for o in ("stored", "shuffled"))
+    t2, s2 = mo.TAU**2, mo.SIGMA**2
+    assert stored == pytest.approx(mo.contiguous_theory(100)[0], rel=0.15)  # tau^2 + sigma^2/B
+    assert shuffled == pytest.approx(mo.random_theory(100)[0], rel=0.15)  # (tau^2 + sigma^2)/B
+    assert stored > 5 * shuffled
+    assert _number(_metric(at, "Successive correlation")) > 0.6
+    assert _number(_metric(at, "Second-epoch bias")) < 0
+    at.select_slider(key="batch").set_value(20).run()
+    assert not at.exception
+    assert _number(_metric(at, "Variance at B, shuffled")) == pytest.approx((t2 + s2) / 20, rel=0.15)
+    assert _number(_metric(at, "Variance at B, stored")) == pytest.approx(t2 + s2 / 20, rel=0.15)
+
+
+def test_sgd_part_noise_scale_grows_and_the_stability_limit_is_the_closed_form():
+    at = open_page(INFO, {"part": "sgd"})
+    start, end = (float(v) for v in _metric(at, "Noise scale along the run").split("→"))
+    assert end > 3 * start  # the gradient shrinks faster than its noise: the best batch grows
+    assert _number(_metric(at, "Stability limit at B")) == pytest.approx(
+        mt.stability_limit(spectrum(10.0, 10), 100), rel=1e-3)
+    at.select_slider(key="batch").set_value(10).run()
+    assert _number(_metric(at, "Stability limit at B")) == pytest.approx(
+        mt.stability_limit(spectrum(10.0, 10), 10), rel=1e-3)

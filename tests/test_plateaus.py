@@ -1,9 +1,12 @@
-"""Plateaus in a deep linear network (Saxe et al. 2013; book 8.2.3) against the closed forms."""
+"""Plateaus in a deep linear network (Saxe et al. 2013; book 8.2.3) against the closed forms,
+plus the saddle-point page's part that shows them."""
 
 import numpy as np
 import pytest
 
 from core import plateaus as PL
+from tests.pagetest import assert_charts_finite, open_page
+from ui.pages import BY_ID
 
 
 @pytest.mark.parametrize("s,u0", [(1.0, 1e-3), (0.5, 1e-6), (3.0, 0.1)])
@@ -84,3 +87,27 @@ def test_sweep_leaves_out_unstable_runs():
     sw = PL.plateau_sweep(0.5, 500)
     assert sw.loc[sw["s"] * 0.5 >= 1, "measured"].isna().all()
     assert sw.loc[sw["s"] * 0.5 < 0.9, "measured"].notna().all()
+
+
+# --- the page's part 4 ('plateaus' tab) ------------------------------------------------------------
+def test_page_part_4_plateaus_match_the_law_and_large_steps_are_flagged():
+    at = open_page(BY_ID["saddle_points"], {"part": "plateaus"})
+    assert not at.exception, at.exception
+    m = {x.label: x.value for x in at.metric}
+    assert m["Critical ε = 1/s_max"] == "0.5"
+    curves = PL.train_network(0.15, 200, 0).curves
+    for s in (max(PL.STRENGTHS), min(PL.STRENGTHS)):
+        g = curves[curves["s"] == s]
+        first = int(g.loc[g["measured"] >= s / 2, "step"].iloc[0])
+        assert m[f"Plateau of the s = {s:g} mode"] == str(first)
+        assert abs(first - PL.plateau_time(s, PL.INIT, 0.15)) <= 1  # the discrete law, to the step
+    assert int(m["Plateau of the s = 0.25 mode"]) > 4 * int(m["Plateau of the s = 2 mode"])
+    assert assert_charts_finite(at) == 2
+    assert not at.warning and not at.info
+    at.select_slider(key="lr").set_value(0.6).run()  # above 1/s_max: the strong mode oscillates
+    assert not at.exception and not at.warning
+    assert any("oscillates" in x.value for x in at.info)
+    at.select_slider(key="lr").set_value(2.0).run()  # far above: the weights blow up
+    assert not at.exception
+    assert any("diverged at step" in x.value for x in at.warning)
+    assert assert_charts_finite(at) == 2

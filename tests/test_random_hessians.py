@@ -1,4 +1,5 @@
-"""Random Hessians (book 8.2.3): the GOE against the semicircle and P(all eigenvalues positive)."""
+"""Random Hessians (book 8.2.3): the GOE against the semicircle and P(all eigenvalues positive),
+plus the saddle-point page's part that shows them."""
 
 import math
 
@@ -6,6 +7,8 @@ import numpy as np
 import pytest
 
 from core import random_hessians as RH
+from tests.pagetest import assert_charts_finite, open_page
+from ui.pages import BY_ID
 
 
 def _quad(f, a=-2.0, b=2.0, n=200001):
@@ -96,3 +99,24 @@ def test_minima_are_far_rarer_than_the_coin_flip_heuristic():
     np.testing.assert_allclose(10 ** RH.p_all_positive_rate_log10(pos["n"]), pos["rate"])
     np.testing.assert_allclose(10 ** RH.coin_flip_log10(pos["n"]), pos["coin"])
     assert RH.p_all_positive_rate_log10(512) == pytest.approx(-512**2 * math.log10(3) / 4)
+
+
+# --- the page's part 3 ('hessians' tab) -------------------------------------------------------------
+def test_page_part_3_shows_the_measured_fraction_and_p_all_positive_and_follows_n():
+    page = BY_ID["saddle_points"]
+    at = open_page(page, {"part": "hessians"})
+    assert not at.exception, at.exception
+    m = {x.label: x.value for x in at.metric}
+    assert m["Fraction of negative eigenvalues"] == f"{RH.spectrum(10, 0).fraction_negative:.3f}"
+    pos = RH.p_all_positive(RH.P_NMAX, RH.P_SAMPLES, seed=0)
+    last = pos[pos["hits"] > 0].iloc[-1]
+    assert m[f"P(all eigenvalues positive), n = {int(last['n'])}"] == f"{last['p']:.1e}"
+    closed = " ".join(x.value for x in at.markdown if "Closed forms" in x.value)
+    assert f"{RH.p_all_positive_exact(2):.4f}" in closed and f"{pos['p'].iloc[1]:.4f}" in closed
+    assert assert_charts_finite(at) == 3
+    at.select_slider(key="dim").set_value(100).run()
+    assert not at.exception
+    m = {x.label: x.value for x in at.metric}
+    frac = RH.spectrum(100, 0).fraction_negative
+    assert m["Fraction of negative eigenvalues"] == f"{frac:.3f}" and abs(frac - 0.5) < 0.03
+    assert "n = 100" in at.subheader[0].value and at.query_params["part"] == "hessians"

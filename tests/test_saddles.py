@@ -1,18 +1,17 @@
 """Saddle points (book 8.2.3, Fig 4.5) against closed forms, plus the page through AppTest."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import optim
 from core import saddle_surfaces as SS
 from core import saddles as S
 from core.surfaces import finite_difference_grad
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.pagetest import assert_charts_finite, open_page
+from ui import knobs as K
+from ui.pages import BY_ID
 
 
 # --- surfaces ------------------------------------------------------------------------------------
@@ -181,23 +180,56 @@ def test_k_is_clamped_to_n_minus_one():
     assert S.high_dim_escape(4, 512, 1e-6, 0.15, 100, 0).k == 3
 
 
-# --- the page --------------------------------------------------------------------------------------
-LABELS = ("GD steps to escape", "Newton distance to saddle", "Fraction of negative eigenvalues",
-          "P(all eigenvalues positive)")
+# --- the page, one part (tab) at a time ------------------------------------------------------------
+PAGE = BY_ID["saddle_points"]
+# each part's headline labels (prefixes) and chart names (the keys of their export buttons)
+PART_METRICS = {
+    "saddle": ("GD steps to escape", "Newton distance to saddle"),
+    "dimensions": ("Extra steps per 10× closer", "Mean escape steps, k = "),
+    "hessians": ("Fraction of negative eigenvalues", "P(all eigenvalues positive), n = "),
+    "plateaus": ("Critical ε = 1/s_max", "Plateau of the s = ", "Final loss"),
+}
+PART_CHARTS = {
+    "saddle": {"saddle_paths", "saddle_cost"},
+    "dimensions": {"escape_vs_offset", "escape_vs_k"},
+    "hessians": {"goe_spectrum", "index_vs_cost", "p_all_positive"},
+    "plateaus": {"linear_network_modes", "plateau_length"},
+}
 
 
 def _metrics(at):
     return {m.label: m.value for m in at.metric}
 
 
-def test_page_shows_the_metrics_and_reacts_to_the_offset_as_the_law_says():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/4_Saddle_points.py").run()
+def _charts(at):
+    return {b.key.removeprefix("export-") for b in at.get("download_button")
+            if b.key.startswith("export-")}
+
+
+def test_parts_are_the_four_sections_in_order():
+    assert [p.id for p in PAGE.parts] == list(PART_METRICS) == list(PART_CHARTS)
+
+
+@pytest.mark.parametrize("part", list(PART_METRICS))
+def test_each_part_draws_its_own_numbers_and_charts_and_nothing_of_the_others(part):
+    at = open_page(PAGE, {"part": part})
+    assert not at.exception, at.exception
+    labels = list(_metrics(at))
+    assert len(labels) >= 1
+    for prefix in PART_METRICS[part]:
+        assert any(lbl.startswith(prefix) for lbl in labels), prefix
+    for other, prefixes in PART_METRICS.items():
+        if other != part:
+            assert not any(lbl.startswith(p) for p in prefixes for lbl in labels), other
+    assert assert_charts_finite(at) == len(PART_CHARTS[part]) >= 1
+    assert _charts(at) == PART_CHARTS[part]  # no chart of another part was drawn
+    assert at.query_params["part"] == part
+
+
+def test_part_1_shows_the_metrics_and_reacts_to_the_offset_as_the_law_says():
+    at = open_page(PAGE, {"part": "saddle"})
     assert not at.exception
     before = _metrics(at)
-    for label in LABELS:
-        assert any(lbl.startswith(label) for lbl in before), label
     assert before["GD steps to escape"] == "53" and before["Newton distance to saddle"] == "0"
     at.select_slider(key="offset").set_value(1e-9).run()
     assert not at.exception
@@ -206,3 +238,38 @@ def test_page_shows_the_metrics_and_reacts_to_the_offset_as_the_law_says():
     at.select_slider(key="lr").set_value(0.5).run()
     assert not at.exception
     assert any("diverged" in w.value and "step" in w.value for w in at.warning)
+    assert at.query_params["part"] == "saddle"
+
+
+def _mean_escape(hd, k):
+    runs = hd.runs[(hd.runs["sweep"] == "k") & (hd.runs["k"] == k)]
+    return f"{runs['steps'].mean():.1f}"
+
+
+def test_part_2_means_match_the_core_and_fewer_escape_directions_take_longer():
+    at = open_page(PAGE, {"part": "dimensions"})
+    assert not at.exception
+    m = _metrics(at)
+    assert m["Extra steps per 10× closer"] == f"{S.steps_per_decade(0.15):.1f}" == "8.8"
+    hd = S.high_dim_escape(10, 1, 1e-6, 0.15, 200, 0)
+    assert hd.runs["steps"].notna().all()
+    assert m["Mean escape steps, k = 1"] == _mean_escape(hd, 1)
+    assert m["Mean escape steps, k = 9"] == _mean_escape(hd, 9)
+    assert float(m["Mean escape steps, k = 1"]) > float(m["Mean escape steps, k = 9"]) + 3
+    at.slider(key="negative").set_value(5).run()
+    assert not at.exception
+    assert "k = 5 escape directions" in at.subheader[0].value
+
+
+def test_part_2_clamps_k_to_n_minus_one_and_counts_runs_that_never_escape():
+    at = open_page(PAGE, {"part": "dimensions", "dim": "2", "negative": "5"})
+    assert not at.exception
+    assert "n = 2 dimensions with k = 1" in at.subheader[0].value
+    assert [lbl for lbl in _metrics(at) if lbl.startswith("Mean escape")] == ["Mean escape steps, k = 1"]
+    # 10 steps are too few for the smallest offsets: those runs are not counted as escaped
+    knobs = {k.name: k for k in PAGE.knobs}
+    at = open_page(PAGE, {"part": "dimensions", "offset": K.encode(knobs["offset"], 1e-12),
+                          "steps": K.encode(knobs["steps"], 10)})
+    assert not at.exception
+    assert _metrics(at)["Mean escape steps, k = 1"] == "> 10"
+    assert any("did not escape within 10 steps" in c.value for c in at.caption)

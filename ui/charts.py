@@ -154,10 +154,10 @@ def scrub_path(path: pd.DataFrame, *, x: str, y: str, series: str, domain: Seque
                **series_encoding(series, domain))
     base = alt.Chart(data, height=height)
     trail = base.mark_line(point=alt.OverlayMarkDef(size=25), strokeWidth=2, clip=True).encode(
-        order="step:Q", **enc).transform_filter(alt.datum.step <= step)
+        order=alt.Order("step:Q"), **enc).transform_filter(alt.datum.step <= step)
     head = base.mark_point(size=260, filled=True, shape="circle", opacity=1, clip=True).encode(
         x=enc["x"], y=enc["y"], color=enc["color"],
-        tooltip=[f"{series}:N", "step:Q", alt.Tooltip(f"{x}:Q", format=".4g"),
+        tooltip=[alt.Tooltip(f"{series}:N"), alt.Tooltip("step:Q"), alt.Tooltip(f"{x}:Q", format=".4g"),
                  alt.Tooltip(f"{y}:Q", format=".4g")],
     ).transform_filter(alt.datum.step == step)
     layers = ([background] if background is not None else []) + [trail, head]

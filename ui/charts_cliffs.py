@@ -32,6 +32,7 @@ METHOD_COLORS = {"no clipping": C.OKABE_ITO[3], "clip by norm": C.OKABE_ITO[0],
                  "clip by value": C.OKABE_ITO[2], "clipped": C.OKABE_ITO[0]}
 METHOD_DASH = {"no clipping": [1, 0], "clip by norm": [6, 3], "clip by value": [2, 2]}
 MAP_HEIGHT = 480
+_CONFIG = C.finish(alt.Chart()).config  # the projector fonts every finished chart carries
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -78,11 +79,21 @@ def _axes(w_range, b_range):
     return alt.X("w:Q", title="recurrent weight w", scale=sw), alt.Y("b:Q", title="bias b", scale=sb)
 
 
+def _finished(layers: Sequence[alt.Chart | alt.LayerChart], **kwargs) -> alt.Chart | alt.LayerChart:
+    """One flat layer chart of ``layers`` (or the one chart) with the projector fonts of
+    :func:`ui.charts.finish`, built in one go: every LayerChart construction or copy deep-copies
+    all of its layers, and nesting multiplies that, which made building these charts cost more
+    than the numbers behind them."""
+    if len(layers) == 1 and not kwargs:
+        return C.finish(layers[0])
+    return alt.LayerChart(layer=list(layers), config=_CONFIG, **kwargs)
+
+
 def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *, w_range, b_range,
-            coarse: int = 25, select: str | None = None) -> alt.LayerChart:
-    """The map of ``field`` (rows as :func:`core.cliffs.cliff_map` orders them) as an image on a
-    log colour scale, with a legend, and a coarse invisible grid for tooltips and clicks (a point
-    selection named ``select`` holding the clicked cell's w and b)."""
+            coarse: int = 25, select: str | None = None) -> list[alt.Chart]:
+    """The layers of the map of ``field`` (rows as :func:`core.cliffs.cliff_map` orders them): an
+    image on a log colour scale, a legend, and a coarse invisible grid for tooltips and clicks (a
+    point selection named ``select`` holding the clicked cell's w and b)."""
     x, y = _axes(w_range, b_range)
     sw, sb = _scales(w_range, b_range)
     img = pd.DataFrame({"w": [w_range[0]], "w2": [w_range[1]], "b": [b_range[1]], "b2": [b_range[0]],
@@ -112,7 +123,7 @@ def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *
     if select:
         hover = hover.add_params(alt.selection_point(name=select, fields=["w", "b"], on="click",
                                                      clear=False, toggle=False))
-    return alt.layer(image, legend, hover)
+    return [image, legend, hover]
 
 
 def _coarse_index(n: int, coarse: int) -> tuple[int, np.ndarray, np.ndarray]:
@@ -130,28 +141,6 @@ def map_cells(m, coarse: int = 25) -> pd.DataFrame:
     return m.grid.iloc[(rows * m.n + cols).ravel()].reset_index(drop=True)
 
 
-def map_figure(m, history: pd.DataFrame, methods: Sequence[str], field: str, title: str, *,
-               zoom: tuple | None = None, wall: bool = False, select: str | None = "pick"
-               ) -> alt.LayerChart:
-    """One map (a :class:`core.cliffs.CliffMap`) of ``field`` ('loss' on a fixed log scale from
-    1e-4 to 0.5, or 'grad_norm' on :func:`log_domain`) with the runs' paths cut at its edge, the
-    wall's centre line if ``wall``, the outline of the ``zoom`` window (w_range, b_range) if
-    given, and a subtitle saying where each run that left the view went."""
-    win = dict(w_range=m.w_range, b_range=m.b_range)
-    path, exits = cl.path_in_window(history, **win)
-    dom = (1e-4, 0.5) if field == "loss" else log_domain(m.grid[field])
-    heat = heatmap(m.grid, m.n, field, "L" if field == "loss" else "‖∇L‖", dom, select=select, **win)
-    over = paths(path, exits, methods, wall=cl.wall_line(**win) if wall else None,
-                 box=cl.window_box(*zoom) if zoom else None, **win)
-    sub = [f"✕ {a} left the view at step {k} → (w, b) = ({u:.3g}, {c:.3g})"
-           for a, k, u, c in zip(exits["method"], exits["step"], exits["w_to"], exits["b_to"])]
-    chart = alt.layer(*heat.layer, *over.layer, height=MAP_HEIGHT,
-                      title=alt.TitleParams(title, subtitle=sub or alt.Undefined, subtitleFontSize=13,
-                                            subtitleColor="#D55E00"))
-    chart.params = heat.params  # the click selection, which altair lifted out of the hover layer
-    return chart.resolve_scale(color="independent", strokeDash="independent")
-
-
 def _sig4(v: float) -> float:
     return float(f"{v:.4g}") if np.isfinite(v) else 0.0
 
@@ -167,10 +156,11 @@ def _method_enc(methods: Sequence[str]) -> dict:
 
 
 def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_range, b_range,
-          wall: pd.DataFrame | None = None, box: pd.DataFrame | None = None) -> alt.LayerChart:
-    """Optimizer paths over the map (colour and dash per method), the start, and a cross where a
-    run left the map, labelled with the step and where it went; optionally the wall's centre
-    line (white dashes) and the outline of a zoomed window (white box, columns order, w, b)."""
+          wall: pd.DataFrame | None = None, box: pd.DataFrame | None = None) -> list[alt.Chart]:
+    """The layers of the optimizer paths over the map (colour and dash per method), the start, and
+    a cross where a run left the map, labelled with the step and where it went; optionally the
+    wall's centre line (white dashes) and the outline of a zoomed window (white box, columns
+    order, w, b)."""
     x, y = _axes(w_range, b_range)
     enc = _method_enc(methods)
     data = C.finite(path, ["w", "b"])
@@ -198,13 +188,14 @@ def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_
             x=x, y=y, tooltip=[alt.Tooltip("method:N"), alt.Tooltip("step:Q"),
                                alt.Tooltip("w_to:Q", format=".4g"),
                                alt.Tooltip("b_to:Q", format=".4g")]))
-    return alt.layer(*layers)
+    return layers
 
 
 def per_step(hist: pd.DataFrame, field: str, methods: Sequence[str], *, y_title: str, title: str,
              log_y: bool = True, mark_clipped: bool = False, y_format: str | None = ".0e"
-             ) -> alt.LayerChart:
-    """One line per method of ``field`` against the step; clipped steps as filled triangles."""
+             ) -> list[alt.Chart]:
+    """Layers: one line per method of ``field`` against the step; clipped steps as filled
+    triangles."""
     colors = [METHOD_COLORS[m] for m in methods]
     data = C.finite(hist, ["step", field])
     if log_y:
@@ -216,19 +207,19 @@ def per_step(hist: pd.DataFrame, field: str, methods: Sequence[str], *, y_title:
         tooltip=[alt.Tooltip("method:N"), alt.Tooltip("step:Q"), alt.Tooltip(f"{field}:Q", format=".4g")],
         **_method_enc(methods))
     if not mark_clipped:
-        return line
+        return [line]
     clip = data[data["clipped"]].assign(mark="clipped")
     tri = alt.Chart(clip).mark_point(shape="triangle-down", size=60, filled=True, clip=True).encode(
         x=alt.X("step:Q"), y=ys, color=alt.Color("method:N", legend=None,
                                           scale=alt.Scale(domain=list(methods), range=colors)),
         shape=alt.Shape("mark:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=["clipped"], range=["triangle-down"])))
-    return alt.layer(line, tri)
+    return [line, tri]
 
 
-def derivatives(table: pd.DataFrame) -> alt.LayerChart:
-    """Closed forms as lines and the recursion as open circles (columns T, quantity, source,
-    value), log-log."""
+def derivatives(table: pd.DataFrame) -> list[alt.Chart]:
+    """Layers: closed forms as lines and the recursion as open circles (columns T, quantity,
+    source, value), log-log."""
     quantities = list(dict.fromkeys(table["quantity"]))
     data = C.finite(table, ["T", "value"])
     data = data[data["value"] > 0]
@@ -245,42 +236,58 @@ def derivatives(table: pd.DataFrame) -> alt.LayerChart:
     dots = alt.Chart(rec).mark_point(size=30, color="#000000", opacity=0.6, strokeWidth=1,
                                      clip=True).encode(
         x=x, y=y, shape=alt.Shape("source:N", title=None, legend=alt.Legend(orient="top")), tooltip=tip)
-    return alt.layer(line, dots)
+    return [line, dots]
 
 
 def map_chart(m, history: pd.DataFrame, methods: Sequence[str], field: str, title: str,
               zoom: tuple | None = None, wall: bool = False) -> alt.LayerChart:
-    """:func:`map_figure`, finished, with the click selection ``pick``."""
-    return C.finish(map_figure(m, history, methods, field, title, zoom=zoom, wall=wall))
+    """One map (a :class:`core.cliffs.CliffMap`) of ``field`` ('loss' on a fixed log scale from
+    1e-4 to 0.5, or 'grad_norm' on :func:`log_domain`) with the runs' paths cut at its edge, the
+    wall's centre line if ``wall``, the outline of the ``zoom`` window (w_range, b_range) if
+    given, a subtitle saying where each run that left the view went, and the click selection
+    ``pick`` (lifted out of the invisible grid)."""
+    win = dict(w_range=m.w_range, b_range=m.b_range)
+    path, exits = cl.path_in_window(history, **win)
+    dom = (1e-4, 0.5) if field == "loss" else log_domain(m.grid[field])
+    heat = heatmap(m.grid, m.n, field, "L" if field == "loss" else "‖∇L‖", dom, select="pick", **win)
+    over = paths(path, exits, methods, wall=cl.wall_line(**win) if wall else None,
+                 box=cl.window_box(*zoom) if zoom else None, **win)
+    sub = [f"✕ {a} left the view at step {k} → (w, b) = ({u:.3g}, {c:.3g})"
+           for a, k, u, c in zip(exits["method"], exits["step"], exits["w_to"], exits["b_to"])]
+    return _finished(heat + over, height=MAP_HEIGHT,
+                     title=alt.TitleParams(title, subtitle=sub or alt.Undefined, subtitleFontSize=13,
+                                           subtitleColor="#D55E00"),
+                     resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent",
+                                                                   strokeDash="independent")))
 
 
 def loss_chart(history: pd.DataFrame, methods: Sequence[str]) -> alt.Chart:
     """The loss of each run against the step (log scale)."""
-    return C.finish(per_step(history, "cost", methods, y_title="loss L (log scale)",
-                             title="Loss per step"))
+    return _finished(per_step(history, "cost", methods, y_title="loss L (log scale)",
+                              title="Loss per step"))
 
 
 def step_length_chart(history: pd.DataFrame, methods: Sequence[str], bound: float
-                      ) -> alt.LayerChart:
+                      ) -> alt.Chart | alt.LayerChart:
     """Step length of each run against the step; when clipping is on (``bound`` = ε·v > 0) the
     clipped steps are marked and ε·v is drawn as a rule."""
-    ch = per_step(history, "step_norm", methods, y_title="step length ‖Δθ‖ (log scale)",
-                  title="Step length per step", mark_clipped=bound > 0)
+    layers = per_step(history, "step_norm", methods, y_title="step length ‖Δθ‖ (log scale)",
+                      title="Step length per step", mark_clipped=bound > 0)
     if bound > 0:
-        ch = alt.layer(ch, C.hrules({f"ε·v = {bound:.3g}": bound}))
-    return C.finish(ch)
+        layers.append(C.hrules({f"ε·v = {bound:.3g}": bound}))
+    return _finished(layers)
 
 
 def derivatives_chart(table: pd.DataFrame, depth: int) -> alt.LayerChart:
     """:func:`derivatives` with a rule at the page's depth T."""
-    return C.finish(alt.layer(derivatives(table), C.vrule(depth, f"T = {depth}")))
+    return _finished([*derivatives(table), C.vrule(depth, f"T = {depth}")])
 
 
 def quartic_chart(history: pd.DataFrame, x0: float, diverged_step: int | None
-                  ) -> alt.LayerChart:
+                  ) -> alt.Chart | alt.LayerChart:
     """x⁴ descended with and without clipping, with a rule where plain descent diverged."""
-    ch = per_step(history, "cost", ("no clipping", "clip by norm"),
-                  y_title="f(x) = x⁴ (log scale)", title=f"f = x⁴ from x₀ = {x0:g}")
+    layers = per_step(history, "cost", ("no clipping", "clip by norm"),
+                      y_title="f(x) = x⁴ (log scale)", title=f"f = x⁴ from x₀ = {x0:g}")
     if diverged_step is not None:
-        ch = alt.layer(ch, C.vrule(diverged_step, "plain diverged"))
-    return C.finish(ch)
+        layers.append(C.vrule(diverged_step, "plain diverged"))
+    return _finished(layers)

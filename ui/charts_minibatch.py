@@ -19,24 +19,28 @@ GRAD, NEWTON, BOUND = "gradient g_B", "Newton H⁻¹g_B", "κ × gradient (bound
 
 
 def stack(*charts) -> alt.LayerChart:
-    """One flat layer of charts and layers (cheaper to build and serialize than chained '+')."""
+    """One flat layer of charts, layers and lists of charts (cheaper to build and serialize than
+    chained '+'; a list of marks on one frame also skips alt.layer's hoisting of their shared
+    data, which hashes the frame's text)."""
     parts = []
     for ch in charts:
-        if not isinstance(ch, alt.LayerChart):
+        if isinstance(ch, (list, tuple)):
+            parts.extend(ch)
+        elif not isinstance(ch, alt.LayerChart):
             parts.append(ch)
-            continue
-        for sub in ch.layer:  # alt.layer hoists shared data to the parent: hand it back
-            parts.append(sub.properties(data=ch.data) if sub.data is alt.Undefined else sub)
+        else:
+            for sub in ch.layer:  # alt.layer hoists shared data to the parent: hand it back
+                parts.append(sub.properties(data=ch.data) if sub.data is alt.Undefined else sub)
     return alt.layer(*parts)
 
 
-def vrules(values: dict[str, float], *, color: str = "#555555") -> alt.LayerChart:
-    """Vertical reference lines with a label at the top: {label: x}."""
+def vrules(values: dict[str, float], *, color: str = "#555555") -> list[alt.Chart]:
+    """Vertical reference lines with a label at the top: {label: x} (marks for :func:`stack`)."""
     data = C.finite(pd.DataFrame({"label": list(values), "x": list(values.values())}), ["x"])
     base = alt.Chart(data).encode(x=alt.X("x:Q"))
-    return alt.layer(base.mark_rule(color=color, strokeDash=[4, 4], strokeWidth=1.5),
-                     base.mark_text(align="left", dx=4, y=10, color=color, fontSize=12)
-                     .encode(text=alt.Text("label:N")))
+    return [base.mark_rule(color=color, strokeDash=[4, 4], strokeWidth=1.5),
+            base.mark_text(align="left", dx=4, y=10, color=color, fontSize=12)
+            .encode(text=alt.Text("label:N"))]
 
 
 def error_curves(curves: pd.DataFrame) -> pd.DataFrame:
@@ -88,8 +92,8 @@ def match_vs_kappa(df: pd.DataFrame, kappa: float, match: float) -> alt.LayerCha
 
 
 def band_line(df: pd.DataFrame, x: str, y: str, se: str, *, x_title: str, y_title: str,
-              title: str, color: str = C.OKABE_ITO[0]) -> alt.LayerChart:
-    """A measured mean with a +-2 standard error band."""
+              title: str, color: str = C.OKABE_ITO[0]) -> list[alt.Chart]:
+    """A measured mean with a +-2 standard error band (marks for :func:`stack`)."""
     data = C.finite(df.assign(lo=df[y] - 2 * df[se], hi=df[y] + 2 * df[se]), [x, y, "lo", "hi"])
     base = alt.Chart(data, title=title, height=C.HEIGHT)
     band = base.mark_area(opacity=0.25, color=color).encode(
@@ -98,7 +102,7 @@ def band_line(df: pd.DataFrame, x: str, y: str, se: str, *, x_title: str, y_titl
         x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"),
         tooltip=[alt.Tooltip(f"{x}:Q"), alt.Tooltip(f"{y}:Q", format=".3f"),
                  alt.Tooltip(f"{se}:Q", format=".3f")])
-    return alt.layer(band, line)
+    return [band, line]
 
 
 def symlog_x(chart: alt.Chart, field: str, title: str) -> alt.Chart:

@@ -65,7 +65,7 @@ def _xy(view, x: str = "x", y: str = "y", x2: str | None = None, y2: str | None 
     enc = {"x": alt.X(f"{x}:Q", title="x", scale=alt.Scale(domain=list(view[:2]), nice=False)),
            "y": alt.Y(f"{y}:Q", title="y", scale=alt.Scale(domain=list(view[2:]), nice=False))}
     if x2:
-        enc.update(x2=f"{x2}:Q", y2=f"{y2}:Q")
+        enc.update(x2=alt.X2(f"{x2}:Q"), y2=alt.Y2(f"{y2}:Q"))
     return enc
 
 
@@ -90,7 +90,7 @@ def arrows(segments: pd.DataFrame, view) -> alt.LayerChart:
     rule = base.mark_rule(color="#000000", strokeWidth=2, strokeDash=[6, 3]).encode(
         **_xy(view, x2="x_end", y2="y_end"))
     text = base.mark_text(fontSize=13, fontWeight="bold", dx=6, dy=-6, align="left",
-                          color="#000000").encode(**_xy(view, "x_label", "y_label"), text="label:N")
+                          color="#000000").encode(**_xy(view, "x_label", "y_label"), text=alt.Text("label:N"))
     return alt.layer(rule, text)
 
 
@@ -103,7 +103,7 @@ def landmarks(points: pd.DataFrame, view) -> alt.Chart:
         **_xy(view),
         shape=alt.Shape("kind:N", title=None, legend=alt.Legend(orient="right", direction="vertical"),
                         scale=alt.Scale(domain=kinds, range=[shapes.get(k, "square") for k in kinds])),
-        tooltip=["kind:N", alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f")])
+        tooltip=[alt.Tooltip("kind:N"), alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f")])
 
 
 def stack(*charts, **kwargs) -> alt.LayerChart:
@@ -154,14 +154,15 @@ def error_bars(df: pd.DataFrame, x: str, lo: str, hi: str, *, color: str = "#000
     data = C.finite(df, [x, lo, hi])
     data = data[(data[lo] > 0) & (data[hi] > 0)]
     return alt.Chart(data).mark_rule(color=color, strokeWidth=2).encode(
-        x=f"{x}:Q", y=alt.Y(f"{lo}:Q", scale=alt.Scale(type="log")), y2=f"{hi}:Q")
+        x=alt.X(f"{x}:Q"), y=alt.Y(f"{lo}:Q", scale=alt.Scale(type="log")), y2=alt.Y2(f"{hi}:Q"))
 
 
 def histogram(df: pd.DataFrame, *, title: str, x_title: str) -> alt.Chart:
     """Bars from columns lo, hi, density."""
     return alt.Chart(C.finite(df), title=title, height=C.HEIGHT).mark_rect(
         color="#56B4E9", opacity=0.75, stroke="#ffffff", strokeWidth=0.5).encode(
-        x=alt.X("lo:Q", title=x_title), x2="hi:Q", y=alt.Y("density:Q", title="density"), y2=alt.datum(0),
+        x=alt.X("lo:Q", title=x_title), x2=alt.X2("hi:Q"), y=alt.Y("density:Q", title="density"),
+        y2=alt.Y2Datum(0),
         tooltip=[alt.Tooltip("lo:Q", format=".3f"), alt.Tooltip("hi:Q", format=".3f"),
                  alt.Tooltip("density:Q", format=".3f")])
 
@@ -224,9 +225,9 @@ def p_positive_chart(pos: pd.DataFrame) -> alt.LayerChart:
     pos = pos[["n", "hits", "p", "lo", "hi"]]  # not the closed-form column: NaN beyond n = 2
     hits = C.finite(pos[pos["hits"] > 0], ["n", "p"])
     dots = alt.Chart(hits).mark_point(filled=True, size=80, color="#000000").encode(
-        x="n:Q", y=alt.Y("p:Q", scale=alt.Scale(type="log")),
-        tooltip=["n:Q", "hits:Q", alt.Tooltip("p:Q", format=".3g"), alt.Tooltip("lo:Q", format=".3g"),
-                 alt.Tooltip("hi:Q", format=".3g")])
+        x=alt.X("n:Q"), y=alt.Y("p:Q", scale=alt.Scale(type="log")),
+        tooltip=[alt.Tooltip("n:Q"), alt.Tooltip("hits:Q"), alt.Tooltip("p:Q", format=".3g"),
+                 alt.Tooltip("lo:Q", format=".3g"), alt.Tooltip("hi:Q", format=".3g")])
     lines = C.lines(curves, "n", "P", series="curve", log_y=True, y_title="P(all eigenvalues > 0)",
                     title="How rare a minimum is").encode(
         x=alt.X("n:Q", title="matrix size n", axis=alt.Axis(tickMinStep=1, format="d"),

@@ -73,3 +73,49 @@ def plateaus(learning_rate: float, num_steps: int, seed: int):
     sweep = PL.plateau_sweep(learning_rate, num_steps)
     return (net, sweep, _figure(C.finish(CS.modes_chart(net.curves)), net.curves),
             _figure(C.finish(CS.plateau_chart(sweep)), sweep))
+
+
+# --- headline numbers (small summaries of a part's result, for st.metric) ------------------------
+class MeanEscape(NamedTuple):
+    """Mean gradient-descent escape steps over the random starts at k escape directions."""
+
+    k: int
+    value: str  # formatted: "53.2", "≥ 180.4" (some runs did not escape), "> 200" (none did)
+    runs: int
+    note: str  # "" or how many runs did not escape
+
+
+def mean_escape(runs: pd.DataFrame, num_steps: int) -> list[MeanEscape]:
+    """The 'k' sweep of S.high_dim_escape at its fewest and its most escape directions (one entry
+    when they are the same, n = 2). A run that did not escape within ``num_steps`` counts as
+    num_steps + 1, so the mean is then a lower bound (shown with ≥)."""
+    ks = runs[runs["sweep"] == "k"]
+    out = []
+    for k in dict.fromkeys((ks["k"].min(), ks["k"].max())):
+        steps = ks.loc[ks["k"] == k, "steps"]
+        missing = int(steps.isna().sum())
+        mean = float(steps.fillna(num_steps + 1).mean())
+        value = (f"> {num_steps}" if missing == len(steps) else f"≥ {mean:.1f}" if missing
+                 else f"{mean:.1f}")
+        note = f"; {missing} of them did not escape within {num_steps} steps" if missing else ""
+        out.append(MeanEscape(int(k), value, len(steps), note))
+    return out
+
+
+class Plateau(NamedTuple):
+    """One mode of the linear network: steps until its strength reached s/2, and the law's."""
+
+    s: float
+    value: str  # formatted first step with u >= s/2, or "> last step run"
+    theory: float  # PL.plateau_time(s, PL.INIT, learning_rate) (gradient-descent rate)
+
+
+def plateau_steps(curves: pd.DataFrame, learning_rate: float) -> list[Plateau]:
+    """The network's strongest and weakest modes (PL.train_network's curves)."""
+    out = []
+    for s in (curves["s"].max(), curves["s"].min()):
+        g = curves[curves["s"] == s]
+        reached = g.loc[g["measured"] >= s / 2, "step"]
+        value = f"{int(reached.iloc[0])}" if len(reached) else f"> {int(g['step'].max())}"
+        out.append(Plateau(float(s), value, float(PL.plateau_time(s, PL.INIT, learning_rate))))
+    return out
