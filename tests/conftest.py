@@ -13,3 +13,11 @@ import numpy  # noqa: E402, F401
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 threadpool_limits(limits=1, user_api="blas")
+
+# The app builds charts without Altair's debug mode (ui/altair_speed.py); the tests build them with
+# it, so every chart object is validated against the Vega-Lite schema as it is created.
+from altair.utils.schemapi import enable_debug_mode  # noqa: E402
+
+import ui.altair_speed  # noqa: E402, F401
+
+enable_debug_mode()

@@ -101,7 +101,7 @@ def test_the_chart_fingerprint_sees_every_value_and_where_a_slice_sits():
     assert _frame_digest(df) != _frame_digest(df.rename(columns={"v": "w"}))
 
 
-# --- the fast Altair copy (ui/altair_fast_copy.py) ---------------------------------------------------
+# --- the fast Altair copy (ui/altair_speed.py) ---------------------------------------------------
 def _sample_charts():
     df = pd.DataFrame({"step": np.repeat(np.arange(50), 2), "method": ["a", "b"] * 50,
                        "kind": ["measured", "theory"] * 50,
@@ -119,7 +119,7 @@ def _sample_charts():
 
 
 def test_fast_altair_copy_builds_the_same_charts_as_the_stock_copy():
-    from ui import altair_fast_copy as F
+    from ui import altair_speed as F
     if not F.install():
         pytest.skip(f"altair {alt.__version__} is not {F.PATCHED_VERSION}: the stock copy is used")
     fast = [json.dumps(c.to_dict(validate=False), sort_keys=True) for c in _sample_charts()]
@@ -136,7 +136,7 @@ def test_fast_altair_copy_builds_the_same_charts_as_the_stock_copy():
 
 
 def test_a_fast_copy_is_independent_of_its_original():
-    from ui import altair_fast_copy as F
+    from ui import altair_speed as F
     base = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_line().encode(x="x:Q")
     copy = F.fast_deep_copy(base, set())
     copy.encoding.x.title = "changed"
