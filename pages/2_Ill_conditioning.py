@@ -15,8 +15,9 @@ k = frame("ill_conditioning", claim=(
 
 def quadratic(k):
     st.latex(r"f(x-\varepsilon g)-f(x)=\tfrac12\varepsilon^2 g^\top H g-\varepsilon g^\top g")
-    st.latex(r"\text{converges} \iff 0<\varepsilon<\frac{2}{\lambda_{\max}},\qquad "
-             r"\text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ "
+    # two equations, not one line: one line would be wider than a phone
+    st.latex(r"\text{converges} \iff 0<\varepsilon<\frac{2}{\lambda_{\max}}")
+    st.latex(r"\text{rate at } \varepsilon^*=\frac{2}{\lambda_{\min}+\lambda_{\max}}:\ "
              r"\frac{\kappa-1}{\kappa+1}")
     res = cached(ic.gradient_descent_on_quadratic)(k["kappa"], k["dim"], k["lr"], k["steps"], k["beta"],
                                                    k["basis"] == "rotated", k["seed"])

@@ -26,8 +26,13 @@ APP_TITLE = "Optimization pathologies"
 # A local file: a Material icon as page_icon makes the browser fetch it from Google's servers,
 # and the app must work offline.
 FAVICON = str(Path(__file__).with_name("favicon.png"))
-# Static CSS for presenter view (no user text ever reaches it): larger type and charts.
-PRESENTER_CSS = """<style>
+# Static CSS (no user text ever reaches it). Every page: a display equation wider than a phone
+# scrolls sideways instead of being cut off.
+PAGE_CSS = """<style>
+.katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 2px; }
+</style>"""
+# Presenter view: larger type and charts, too.
+PRESENTER_CSS = PAGE_CSS + """<style>
 [data-testid="stMainBlockContainer"] { zoom: 1.25; padding-top: 1rem; max-width: 100%; }
 </style>"""
 _run = threading.local()  # this script run's charts, for the page's export bundle
@@ -145,6 +150,8 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             values[name] = type(values[name])(min(max(values[name], lo), hi))
     if present:
         st.html(PRESENTER_CSS)
+    else:
+        st.html(PAGE_CSS)
     if info.id != "home":
         st.title(info.label)
         if claim:
