@@ -4,6 +4,11 @@ One call sets the page config, draws our own menu with ``st.page_link`` (Streaml
 menu is hidden in config.toml), brings the knobs in step with the URL and draws them, shows the
 title, the book's claim and any notice about a bad link, and offers the page's exports. Because
 every page calls it, a deep link to any page works on a freshly started server.
+
+A page with parts (``PageInfo.parts``) gets them as tabs; the open one is the ``part`` knob, kept
+in the URL like any other. Only the open part is computed: the page hands one function per part
+to :func:`run_part`, which calls the open one inside its tab, under the row of the knobs that
+part uses.
 """
 
 from __future__ import annotations
