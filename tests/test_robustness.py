@@ -39,10 +39,16 @@ _PLAIN: dict[str, list[str]] = {}
 
 
 def _on_page_anyway(page, text: str) -> bool:
-    """True if the page shows ``text`` without any URL parameter (a junk value that happens to
-    be a word of the page, such as 'share', is not an echo)."""
+    """True if the page shows ``text`` whatever the URL says: a junk value that happens to be a
+    word of the page ('share') or of its notices ('Clipp' of 'Clipping threshold') is not an echo.
+    The vocabulary is the page without parameters plus the page with every knob given each kind
+    of bad value (so every notice the app can write is in it)."""
     if page.id not in _PLAIN:
-        _PLAIN[page.id] = texts(open_page(page))
+        names = [k.name for k in K.SHARED + page.url_knobs]
+        seen = texts(open_page(page))
+        for bad in ("x", "nan", "-1e308", "0.5", ["1", "2"]):
+            seen += texts(open_page(page, {n: bad for n in names}))
+        _PLAIN[page.id] = seen
     return any(text in t for t in _PLAIN[page.id])
 
 
