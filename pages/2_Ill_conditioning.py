@@ -31,7 +31,7 @@ def quadratic(k):
             st.info(f"{name} sits exactly on the edge: {v.reason}.", icon=":material/swap_vert:")
     gd = res.history[res.history["method"] == "gradient descent"]
     metrics([
-        ("Condition number", f"{ic.condition_number(res.problem.H):.4g}", "λmax/λmin of H, measured"),
+        ("Condition number", f"{cached(ic.condition_number)(res.problem.H):.4g}", "λmax/λmin of H, measured"),
         ("Critical learning rate", f"{ic.critical_learning_rate(lam[-1]):.4g}",
          "2/λmax: gradient descent converges iff ε is below this"),
         ("Steps where cost rose", f"{int(res.ledger['rose'].sum())}", "Steps of gradient descent "
