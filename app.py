@@ -24,6 +24,8 @@ for p in PAGES[1:]:
                              query_params=link_params(p))
             else:
                 st.markdown(f":material/{p.icon}: §{p.section} {p.label} *(coming soon)*")
-        right.markdown(f"**Symptom:** {p.symptom}  \n**What to look at:** {p.look_at}")
+        parts = ("  \n**Parts:** " + " · ".join(x.label.split(" · ", 1)[-1] for x in p.parts)
+                 if p.parts else "")
+        right.markdown(f"**Symptom:** {p.symptom}  \n**What to look at:** {p.look_at}{parts}")
 st.caption("Everything on screen is computed by the numpy library in `core/`, which you can also "
            "import from a notebook. Source: Deep Learning, ch. 8, deeplearningbook.org.")

@@ -37,7 +37,8 @@ nxt.button("Next", key="next", on_click=go, args=(1,), disabled=n == total,
            icon=":material/arrow_forward:", width="stretch", type="primary")
 with st.container(border=True):
     figure = f" · reproduces book {scene.figure}" if scene.figure else ""
-    st.caption(f"Scene {n} of {total} · {info.label} · book §{scene.section}{figure}")
+    part = f" · part {info.part(scene.part).label}" if scene.part else ""
+    st.caption(f"Scene {n} of {total} · {info.label}{part} · book §{scene.section}{figure}")
     st.subheader(scene.title)
     st.markdown(scene.narration)
     st.info(f"**Predict first.** {scene.predict}", icon=":material/psychology_alt:")

@@ -52,6 +52,14 @@ def test_the_open_button_carries_the_scene_and_presenter_view():
     assert q["present"] == "1" and set(q["show"].split(",")) == set(SCENES[3].knobs)
 
 
+def test_a_scene_in_a_later_part_says_which_part_it_opens():
+    later = next(s for s in SCENES if s.part and s.part != BY_ID[s.page].parts[0].id)
+    at = open_page(TOUR, {"scene": str(later.number)})
+    label = BY_ID[later.page].part(later.part).label
+    assert any(label in c.value for c in at.caption), label
+    assert S.link_params(later, present=False)["part"] == later.part
+
+
 def test_next_and_previous_move_through_the_scenes_and_the_url_follows():
     at = open_page(TOUR, {"scene": "1"})
     assert at.subheader[0].value == SCENES[0].title

@@ -170,6 +170,9 @@ def test_home_lists_every_pathology_and_links_the_pages_that_exist():
     body = " ".join(texts(at))
     for p in PAGES[1:]:
         assert p.label in body or any(p.label in str(link.proto.label) for link in at.get("page_link"))
+    for p in PAGES[1:]:
+        for part in p.parts:  # the home page names every part of every page
+            assert part.label.split(" · ", 1)[-1] in body, part.label
     links = [link.proto.page for link in at.get("page_link")]
     for p in EXISTING:
         assert any(p.file.split("/")[-1] in str(x) or p.url_path in str(x) for x in links)
