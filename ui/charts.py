@@ -99,24 +99,27 @@ def lines(df: pd.DataFrame, x: str, y: str, *, series: str | None = None,
     return alt.Chart(data, title=title or alt.Undefined, height=height).mark_line(**line).encode(**enc)
 
 
+# The small layered helpers below give their data to the layer, not to each mark: Altair would
+# otherwise hash the two marks' (equal) frames to hoist them, which cost more than the rest.
 def hrules(values: dict[str, float], *, color: str = "#555555", dash=(4, 4)) -> alt.LayerChart:
     """Horizontal reference lines with a text label at the left end: {label: y}."""
     data = pd.DataFrame({"label": list(values), "y": list(values.values())})
     data = finite(data, ["y"])
-    base = alt.Chart(data).encode(y=alt.Y("y", type="quantitative"))
+    base = alt.Chart().encode(y=alt.Y("y", type="quantitative"))
     rule = base.mark_rule(color=color, strokeDash=list(dash), strokeWidth=2)
     text = base.mark_text(align="left", baseline="bottom", dx=4, dy=-3, color=color, fontSize=13,
                           x=0).encode(text=alt.Text("label", type="nominal"))
-    return alt.layer(rule, text)
+    return alt.layer(rule, text, data=data)
 
 
 def vrule(x: float, label: str, *, color: str = "#D55E00") -> alt.LayerChart:
     """A vertical marker (e.g. the step where a run diverged) with its label."""
     data = pd.DataFrame({"x": [x], "label": [label]})
-    base = alt.Chart(data).encode(x=alt.X("x", type="quantitative"))
+    base = alt.Chart().encode(x=alt.X("x", type="quantitative"))
     return alt.layer(base.mark_rule(color=color, strokeWidth=2.5),
                      base.mark_text(align="left", dx=5, y=8, color=color, fontSize=13,
-                                    fontWeight="bold").encode(text=alt.Text("label", type="nominal")))
+                                    fontWeight="bold").encode(text=alt.Text("label", type="nominal")),
+                     data=data)
 
 
 def finish(chart, legend_orient: str = "top"):
@@ -133,11 +136,11 @@ def marker(x: float, y: float, label: str, *, color: str = "#000000", shape: str
            dx: int = 9, dy: int = -9, align: str = "left") -> alt.LayerChart:
     """One labelled point (e.g. 'your lr' on a curve); dx, dy, align place the label."""
     data = finite(pd.DataFrame({"x": [x], "y": [y], "label": [label]}), ["x", "y"])
-    base = alt.Chart(data).encode(x=alt.X("x", type="quantitative"),
-                                  y=alt.Y("y", type="quantitative"))
+    base = alt.Chart().encode(x=alt.X("x", type="quantitative"), y=alt.Y("y", type="quantitative"))
     return alt.layer(base.mark_point(shape=shape, size=180, filled=True, color=color, clip=True),
                      base.mark_text(align=align, dx=dx, dy=dy, fontSize=13, color=color,
-                                    fontWeight="bold").encode(text=alt.Text("label", type="nominal")))
+                                    fontWeight="bold").encode(text=alt.Text("label", type="nominal")),
+                     data=data)
 
 
 def scrub_path(path: pd.DataFrame, *, x: str, y: str, series: str, domain: Sequence[str],
