@@ -7,6 +7,7 @@ from core import local_minima_symmetry as sy
 from core.local_minima_train import NUM_STEPS, TOL
 from ui import charts_local_minima as CL
 from ui.frame import cached, chart_spec, frame, metrics, run_part, show_chart
+from ui.text import sup
 
 k = frame("local_minima", claim=(
     "Neural networks have many local minima for a harmless reason: the model is not identifiable. "
@@ -48,12 +49,12 @@ def copies(k):
     res, ok = trained(k)
     cp = lm.best_copies(res, act, k["seed"]) if ok else None
     perm = cp.table[cp.table["kind"] == "permutation"] if cp is not None else None
-    flips = "2^(nm) sign flips of tanh units" if act == "tanh" else "a continuum of ReLU rescalings"
-    extra = (f" Sign flips multiply it by 2^(nm) = {sy.format_count(sy.count_sign_flips(n, m))}."
+    flips = "2ⁿᵐ sign flips of tanh units" if act == "tanh" else "a continuum of ReLU rescalings"
+    extra = (f" Sign flips multiply it by 2ⁿᵐ = {sy.format_count(sy.count_sign_flips(n, m))}."
              if act == "tanh" else " ReLU rescalings (×c in, ×1/c out) add a continuum.")
     metrics([
         ("Equivalent settings from permutations", sy.format_count(sy.count_permutations(n, m)),
-         f"(n!)^m = ({n}!)^{m}: orderings of the hidden units that give the same function.{extra}"),
+         f"(n!)ᵐ = ({n}!){sup(m)}: orderings of the hidden units that give the same function.{extra}"),
         ("Loss change under permutation", f"{perm['change'].max():.1e}" if perm is not None else "—",
          "Largest |L(πθ*) − L(θ*)| over the three permuted copies of the best restart θ* in the table: "
          "round-off only."),
@@ -78,7 +79,7 @@ def copies(k):
                      column_config={c: st.column_config.NumberColumn(format="%.3g")
                                     for c in list(cols.values())[1:]})
         st.caption(f"Every copy has the same cost to round-off, yet sits far away in weight space. "
-                   f"Counting: ({n}!)^{m} permutations, times {flips}.")
+                   f"Counting: ({n}!){sup(m)} permutations, times {flips}.")
 
 
 def minima(k):

@@ -8,14 +8,7 @@ from core import saddles as S
 from ui import charts_saddle_points as CS
 from ui import figures_saddle_points as F
 from ui.frame import cached, frame, metrics, run_part, show_chart
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _sup(x: float) -> str:
-    """A power of ten's exponent as superscript digits: -12 -> ⁻¹²."""
-    return f"{x:.0f}".translate(_SUPERSCRIPT)
-
+from ui.text import sup
 
 k = frame("saddle_points", claim=(
     "In high-dimensional spaces local minima are rare and saddle points are far more common, and "
@@ -114,8 +107,8 @@ def hessians(k):
                     f"{pos['p'].iloc[1]:.4f}. The book's heuristic treats each sign as a coin flip, "
                     "2⁻ⁿ; but eigenvalues repel each other, so the true chance is far smaller (Dean & "
                     "Majumdar 2006: exp(−(ln 3/4) n²) for large n, prefactor unknown). At n = "
-                    f"{n} that rate is about 10{_sup(RH.p_all_positive_rate_log10(n))}, against "
-                    f"2⁻ⁿ = 10{_sup(RH.coin_flip_log10(n))}.")
+                    f"{n} that rate is about 10{sup(RH.p_all_positive_rate_log10(n))}, against "
+                    f"2⁻ⁿ = 10{sup(RH.coin_flip_log10(n))}.")
 
 
 def plateaus(k):

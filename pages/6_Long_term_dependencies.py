@@ -7,6 +7,7 @@ from core import long_term_depth as ld
 from core import long_term_theory as th
 from ui import charts_long_term as CL
 from ui.frame import cached, chart_spec, frame, metrics, run_part, show_chart
+from ui.text import sup
 
 k = frame("long_term", claim=(
     "A recurrent network applies the same matrix W at every time step, so after t steps the "
@@ -30,7 +31,7 @@ def power(k):
         ("Largest singular value", f"{rec.sigma_max:.4g}", "σ₁ = max ‖Wu‖ over unit u: equal to ρ "
          "for the orthogonal and symmetric kinds, far above it for the non-normal kind"),
         ("Gradient norm ratio after depth (shared W)", CL.sci10(h.shared), f"‖Wᵀ⋯Wᵀg‖/‖g‖ with "
-         f"{T} factors Wᵀ, no nonlinearity. ρ^{T} = {CL.sci10(h.shared_theory)} (equal for the "
+         f"{T} factors Wᵀ, no nonlinearity. ρ{sup(T)} = {CL.sci10(h.shared_theory)} (equal for the "
          "orthogonal kind)"),
     ])
     p = rec.path
@@ -130,7 +131,7 @@ def fresh(k):
          f"theory {CL.sci10(h.fresh_theory)}"),
         ("Gradient norm ratio after depth (shared random W)", CL.sci10(h.shared), f"Median over "
          f"{h.num_shared} seeds, each reusing one W ~ N(0, ρ²/n) at all {T} layers: each seed "
-         f"grows like its own |λmax(W)|ᵗ (ρ^{T} = {CL.sci10(h.rho_power)})"),
+         f"grows like its own |λmax(W)|ᵗ (ρ{sup(T)} = {CL.sci10(h.rho_power)})"),
     ])
     left, right = st.columns(2)
     with left:

@@ -143,3 +143,8 @@ def test_a_fast_copy_is_independent_of_its_original():
     copy.mark = "point"
     assert base.to_dict()["encoding"]["x"].get("title") is None
     assert base.to_dict()["mark"] == {"type": "line"}
+
+
+def test_superscript_exponents():
+    from ui.text import sup
+    assert sup(-12) == "⁻¹²" and sup(3) == "³" and sup(-2.6) == "⁻³" and sup("−1") == "⁻¹"
