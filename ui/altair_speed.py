@@ -34,20 +34,28 @@ _stock_from_dict = schemapi.SchemaBase.__dict__["from_dict"]
 _converters: dict = {}
 
 
+_CONTAINERS = (schemapi.SchemaBase, list, dict)
+
+
 def fast_deep_copy(obj: Any, by_ref: set[str]) -> Any:
+    """Altair's ``_deep_copy`` without re-running ``__init__``: schema objects, lists and dicts
+    are copied, everything else (strings, numbers, ``Undefined``, DataFrames) is shared."""
     if isinstance(obj, schemapi.SchemaBase):
         if getattr(obj, "__deepcopy__", None) is not None:
             return _stock_deep_copy(obj, by_ref)
         new = object.__new__(obj.__class__)
         object.__setattr__(new, "_args", tuple(fast_deep_copy(a, by_ref) for a in obj._args))
-        object.__setattr__(new, "_kwds", {
-            k: v if v is schemapi.Undefined or k in by_ref else fast_deep_copy(v, by_ref)
-            for k, v in obj._kwds.items()})
+        kwds = obj._kwds.copy()
+        for k, v in kwds.items():
+            if isinstance(v, _CONTAINERS) and k not in by_ref:
+                kwds[k] = fast_deep_copy(v, by_ref)
+        object.__setattr__(new, "_kwds", kwds)
         return new
     if isinstance(obj, list):
-        return [fast_deep_copy(v, by_ref) for v in obj]
+        return [fast_deep_copy(v, by_ref) if isinstance(v, _CONTAINERS) else v for v in obj]
     if isinstance(obj, dict):
-        return {k: v if k in by_ref else fast_deep_copy(v, by_ref) for k, v in obj.items()}
+        return {k: fast_deep_copy(v, by_ref) if isinstance(v, _CONTAINERS) and k not in by_ref
+                else v for k, v in obj.items()}
     return obj
 
 
