@@ -166,6 +166,9 @@ def test_presenter_view_is_readable_at_1280x720(browser, server):
     assert main.get_by_role("slider", name=re.compile("Learning rate")).is_visible()
     assert main.get_by_role("slider", name=re.compile("Condition number")).is_visible()
     assert main.get_by_role("slider", name=re.compile("Momentum")).count() == 0  # not in the scene
+    tab_px = page.get_by_test_id("stTab").first.locator("p").evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert tab_px >= 18, f"tab labels are {tab_px}px: too small for a projector"
     assert page.get_by_test_id("stException").count() == 0
     page.wait_for_timeout(800)
     SHOTS.mkdir(parents=True, exist_ok=True)

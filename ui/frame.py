@@ -39,6 +39,7 @@ PAGE_CSS = """<style>
 # Presenter view: larger type and charts, too.
 PRESENTER_CSS = PAGE_CSS + """<style>
 [data-testid="stMainBlockContainer"] { zoom: 1.25; padding-top: 1rem; max-width: 100%; }
+[data-testid="stTab"] p { font-size: 1.2rem; }
 </style>"""
 _run = threading.local()  # this script run's charts, for the page's export bundle
 
