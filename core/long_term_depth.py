@@ -138,30 +138,6 @@ def ensemble_headline(ens: Ensembles, dim: int, rho: float, depth: int) -> Ensem
                             len(ens.final_fresh), len(ens.final_shared))
 
 
-class Headline(NamedTuple):
-    """Both runs' headline numbers together (:func:`recurrent_headline` and
-    :func:`ensemble_headline`), all log10 of ||g after depth|| / ||g||.
-
-    shared: the page's W, no nonlinearity; shared_theory: depth log10 rho (exact for the scaled
-    orthogonal kind); fresh: median over the fresh-W seeds; fresh_theory: depth x the random-walk
-    mean step (the median of the normal approximation); nonlinear: the page's W through f.
-    """
-
-    shared: float
-    shared_theory: float
-    fresh: float
-    fresh_theory: float
-    nonlinear: float
-    num_seeds: int
-
-
-def headline(rec: Recurrent, ens: Ensembles, dim: int, rho: float, depth: int) -> Headline:
-    """Collect the headline numbers of :func:`core.long_term.recurrent_products` and
-    :func:`shared_vs_fresh` run with the same dim, rho, depth."""
-    r, e = recurrent_headline(rec, depth), ensemble_headline(ens, dim, rho, depth)
-    return Headline(r.shared, r.shared_theory, e.fresh, e.fresh_theory, r.nonlinear, e.num_fresh)
-
-
 class InitStudy(NamedTuple):
     """Measured variances per layer for each of theory.SCHEMES on one random deep net.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -84,3 +85,20 @@ def texts(at: AppTest) -> list[str]:
 
 def notices(at: AppTest) -> list[str]:
     return [w.value for w in at.warning if "was ignored" in str(w.value)]
+
+
+def spy_core_calls(monkeypatch, targets) -> list[str]:
+    """Record the name of every call to the (module, function name) pairs in ``targets``; the
+    list fills as the page runs. Clears st.cache_data so that a cached result cannot hide a call."""
+    import streamlit as st
+    calls: list[str] = []
+    for mod, name in targets:
+        fn = getattr(mod, name)
+
+        def spy(*a, _fn=fn, _name=name, **kw):
+            calls.append(_name)
+            return _fn(*a, **kw)
+
+        monkeypatch.setattr(mod, name, functools.wraps(fn)(spy))
+    st.cache_data.clear()
+    return calls

@@ -4,14 +4,12 @@ across it, the linear derivatives and x^4 with and without clipping, and the pag
 
 from __future__ import annotations
 
-import functools
 import math
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 
 from core import cliffs as cl
 from core import cliffs_rnn as rnn
@@ -19,7 +17,7 @@ from core import cliffs_theory as th
 from core import cliffs_train as ct
 from core import optim
 from core.surfaces import finite_difference_grad
-from tests.pagetest import assert_charts_finite, open_page
+from tests.pagetest import assert_charts_finite, open_page, spy_core_calls
 from ui.pages import BY_ID
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -345,17 +343,8 @@ def test_the_parts_and_their_knobs():
 
 @pytest.mark.parametrize("part", [p.id for p in PAGE.parts])
 def test_each_part_renders_alone_with_its_own_metrics_and_finite_charts(part, monkeypatch):
-    calls = []
-    for mod, name in ((cl, "cliff_map"), (ct, "train"), (th, "linear_table"),
-                      (th, "linear_derivatives"), (th, "quartic_runs")):
-        fn = getattr(mod, name)
-
-        def spy(*a, _fn=fn, _name=name, **kw):
-            calls.append(_name)
-            return _fn(*a, **kw)
-
-        monkeypatch.setattr(mod, name, functools.wraps(fn)(spy))
-    st.cache_data.clear()  # so a cached result cannot hide a call
+    calls = spy_core_calls(monkeypatch, ((cl, "cliff_map"), (ct, "train"), (th, "linear_table"),
+                                        (th, "linear_derivatives"), (th, "quartic_runs")))
     at = open_page(PAGE, {"part": part})
     assert not at.exception, at.exception
     assert at.query_params["part"] == part

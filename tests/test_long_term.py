@@ -1,17 +1,15 @@
 """Long-term dependencies (book 8.2.5, eq 8.11) against closed forms and exact methods."""
 
-import functools
 import math
 import pickle
 
 import numpy as np
 import pytest
-import streamlit as st
 
 from core import long_term as lt
 from core import long_term_depth as ld
 from core import long_term_theory as th
-from tests.pagetest import assert_charts_finite, open_page
+from tests.pagetest import assert_charts_finite, open_page, spy_core_calls
 from ui.charts_long_term import sci10
 from ui.pages import BY_ID
 
@@ -82,7 +80,7 @@ def test_scaled_orthogonal_shared_w_ratio_is_rho_to_the_depth_exactly(dim, rho):
     rec = lt.recurrent_products("orthogonal", dim, rho, depth, "linear", seed=1)
     t = rec.path["step"].to_numpy()
     np.testing.assert_allclose(rec.path["log10_linear"], t * math.log10(rho), rtol=1e-12, atol=1e-12)
-    h = ld.headline(rec, ld.shared_vs_fresh(dim, rho, depth, 1, num_seeds=8), dim, rho, depth)
+    h = ld.recurrent_headline(rec, depth)
     assert h.shared == pytest.approx(h.shared_theory, rel=1e-12, abs=1e-12)
 
 
@@ -369,17 +367,8 @@ def test_the_parts_and_their_knobs_match_the_table():
 
 @pytest.mark.parametrize("part", [p.id for p in PAGE.parts])
 def test_each_part_renders_alone_with_its_own_metrics_and_finite_charts(part, monkeypatch):
-    calls = []
-    for mod, name in ((lt, "recurrent_products"), (ld, "shared_vs_fresh"),
-                      (ld, "initialization_study"), (th, "initialization_theory")):
-        fn = getattr(mod, name)
-
-        def spy(*a, _fn=fn, _name=name, **kw):
-            calls.append(_name)
-            return _fn(*a, **kw)
-
-        monkeypatch.setattr(mod, name, functools.wraps(fn)(spy))
-    st.cache_data.clear()  # so a cached result cannot hide a call
+    calls = spy_core_calls(monkeypatch, ((lt, "recurrent_products"), (ld, "shared_vs_fresh"),
+                                        (ld, "initialization_study"), (th, "initialization_theory")))
     at = open_page(PAGE, {"part": part, "matrix": "symmetric"})
     assert not at.exception, at.exception
     assert at.query_params["part"] == part
