@@ -205,3 +205,46 @@ def test_every_part_opens_by_its_tab_and_by_a_link(browser, server, info):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{info.id}-{part.id}.png"), full_page=True)
     ctx.close()
+
+
+def test_a_knob_reruns_only_the_part_and_the_link_menu_and_bundle_follow(browser, server):
+    """A knob change reruns the open part's fragment only: the page's title is not sent again,
+    yet the URL, the share link, the menu's links and the bundle's params.json all carry the new
+    values (they are drawn from inside the fragment, or read when clicked)."""
+    import io
+    import json
+    import zipfile
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    page = ctx.new_page()
+    frames: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())))
+    page.goto(f"{server.url}/Cliffs?part=cliff&lr=0.15&steps=100")
+    wait_for_app(page)
+    page.locator("[data-testid='stVegaLiteChart'] svg").first.wait_for()
+    title = BY_ID["cliffs"].label.encode()
+    assert any(title in f for f in frames), "the first run did not send the title"
+    for name, key, want in (("Learning rate", "ArrowRight", "lr=0.16"),
+                            ("Steps", "ArrowRight", "steps=120")):
+        frames.clear()
+        slider = page.get_by_role("slider", name=re.compile("^" + name)).first
+        slider.focus()
+        slider.press(key)
+        page.wait_for_function(f"() => window.location.search.includes('{want}')", timeout=30_000)
+        wait_for_app(page)
+        assert frames, "no rerun was sent"
+        assert not any(title in f for f in frames), f"{name}: the whole page reran, not the part"
+        share = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text()
+        assert "lr=0.16" in share and want in share.replace("\n", ""), share
+    hrefs = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink").locator("a").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))")
+    assert hrefs and all("lr=0.16" in h for h in hrefs), hrefs
+    assert any("steps=120" in h for h in hrefs if "Cliffs" in h), hrefs
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile("^Bundle")).click()
+    with zipfile.ZipFile(io.BytesIO(open(dl.value.path(), "rb").read())) as z:
+        params = json.loads(z.read("params.json"))["params"]
+    assert (params["lr"], params["steps"]) == ("0.16", "120"), params
+    assert page.get_by_test_id("stException").count() == 0
+    ctx.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +71,13 @@ def link_params(target: PageInfo) -> dict[str, str]:
 
 
 def menu(current: PageInfo) -> None:
-    """The sidebar menu: the pages that exist, in the book's order, carrying the knob values."""
-    with st.sidebar:
-        st.markdown(f"**{APP_TITLE}**  \n*Deep Learning*, chapter 8")
-        for p in PAGES:
-            if p.exists():
-                st.page_link(p.file, label=p.menu_label, icon=f":material/{p.icon}:",
-                             query_params=link_params(p),
-                             help=f"Book §{p.section}: {p.symptom}" if p.symptom else None)
+    """The menu: the pages that exist, in the book's order, carrying the knob values."""
+    st.markdown(f"**{APP_TITLE}**  \n*Deep Learning*, chapter 8")
+    for p in PAGES:
+        if p.exists():
+            st.page_link(p.file, label=p.menu_label, icon=f":material/{p.icon}:",
+                         query_params=link_params(p),
+                         help=f"Book §{p.section}: {p.symptom}" if p.symptom else None)
 
 
 def _sync_url(info: PageInfo) -> dict[str, str]:
@@ -95,28 +95,43 @@ def _view_link(params: dict[str, str]) -> str:
     return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
 
 
-def _exports_sidebar(info: PageInfo, params: dict[str, str], bundle: bool = True) -> None:
-    """'Copy link to this view' and the page's zip bundle (built only when clicked)."""
-    entries = _run.entries
-    with st.sidebar:
-        st.divider()
-        st.markdown("**Share and export**")
-        st.caption("Link to this view (every knob included):")
-        st.code(_view_link(params), language=None, wrap_lines=True)
-        if not bundle:
-            return
-        st.download_button(
-            "Bundle: charts, data, params (zip)",
-            lambda: exports.bundle(list(entries), info.id, info.url_path, params),
-            file_name=f"{info.url_path or 'home'}_bundle.zip", mime="application/zip",
-            key="bundle", on_click="ignore", icon=":material/folder_zip:", width="stretch",
-            help="SVG and PNG of every chart, the CSV behind each, and params.json (seed "
-                 "included) that reproduces this view.")
+@dataclass
+class _Layout:
+    """What a full run of a page lays out for the controls drawn after it: the sidebar's slots
+    for the menu, the shared knobs and the share link, and the body (the open tab). The
+    controls run inline on a page without parts and inside the part's fragment otherwise;
+    the bundle button (drawn once per full run) reads ``entries`` and ``params`` when clicked,
+    so it always packs the view on screen."""
+
+    info: PageInfo
+    limits: dict[str, tuple[float, float]]
+    present: bool
+    own: tuple[K.Knob, ...]
+    menu: Any
+    knobs: Any
+    share: Any
+    body: Any
+    entries: list = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def _bundle_button(lay: _Layout) -> None:
+    info = lay.info
+    st.download_button(
+        "Bundle: charts, data, params (zip)",
+        lambda: exports.bundle(list(lay.entries), info.id, info.url_path, dict(lay.params)),
+        file_name=f"{info.url_path or 'home'}_bundle.zip", mime="application/zip",
+        key="bundle", on_click="ignore", icon=":material/folder_zip:", width="stretch",
+        help="SVG and PNG of every chart, the CSV behind each, and params.json (seed "
+             "included) that reproduces this view.")
 
 
 def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] | None = None,
           ) -> dict[str, Any]:
     """Draw the frame of page ``page_id`` and return its knob values by URL name.
+
+    On a page with parts the knobs are drawn by :func:`run_part`, inside the part's fragment,
+    and the values returned here are the stored ones (a page uses the ones run_part passes).
 
     Args:
         page_id: a row of ui.pages.PAGES.
@@ -125,35 +140,22 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             value is kept for the other pages.
     """
     info = BY_ID[page_id]
-    _run.entries = []
     notices = [n for scope, knob in _scoped(info) if (n := K.sync_from_url(scope, knob))]
     present = K.value("shared", K.PRESENT)
     st.set_page_config(page_title=f"{info.label} · {APP_TITLE}" if info.id != "home" else APP_TITLE,
                        page_icon=FAVICON, layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")
-    params = _sync_url(info)
-    _run.info, _run.params = info, params
-    menu(info)
-    limits = limits or {}
-    values = {knob.name: K.value(scope, knob) for scope, knob in _scoped(info)}
-    shown = set(values.get("show") or ()) if present else set()
-
-    def visible(name):
-        return not shown or name in shown
-
-    # In presenter view the sidebar starts collapsed, so the shared knobs a scene uses join the
-    # page's own knobs in the row under the title.
-    in_sidebar = [] if present else list(info.shared)
     with st.sidebar:
+        slots = {"menu": st.container()}
         st.divider()
-        values["present"] = K.render("shared", K.PRESENT)
-        if in_sidebar:
-            st.markdown("**Shared knobs** (kept in the link and across pages)")
-            for name in in_sidebar:
-                values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
-    for name, (lo, hi) in limits.items():  # clamp what is not drawn too
-        if isinstance(values.get(name), (int, float)) and not isinstance(values[name], bool):
-            values[name] = type(values[name])(min(max(values[name], lo), hi))
+        K.render("shared", K.PRESENT)
+        slots["knobs"] = st.container()
+        if info.id != "home":
+            st.divider()
+            st.markdown("**Share and export**")
+            slots["share"] = st.container()
+        else:
+            slots["share"] = None
     if present:
         st.html(PRESENTER_CSS)
     else:
@@ -164,21 +166,59 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             st.markdown(f"{claim} *(book §{info.section})*")
     for n in notices:
         st.warning(n, icon=":material/link_off:")
-    _run.body = st.container()
-    own = info.knobs
+    own, body = info.knobs, None
     if info.parts:
-        part = info.part(values["part"])
-        _run.body = _tabs(info, part)
+        part = info.part(K.value(info.id, info.part_knob))
+        body = _tabs(info, part)
         own = tuple(k for k in info.knobs if k.name in part.knobs)
-    row = [("shared", K.SHARED_BY_NAME[n]) for n in info.shared if present and visible(n)]
-    row += [(info.id, k) for k in own if visible(k.name)]
+    lay = _Layout(info, dict(limits or {}), present, own, body=body or st.container(), **slots)
+    _run.layout = lay
+    if info.id not in ("home", "lecture_tour"):
+        with st.sidebar:
+            _bundle_button(lay)
+    if info.parts:
+        return {knob.name: K.value(scope, knob) for scope, knob in _scoped(info)}
+    return _controls(lay, lay.body)
+
+
+def _controls(lay: _Layout, body: Any) -> dict[str, Any]:
+    """Everything a knob change alters besides the page's content: the knobs themselves (the
+    shared ones in the sidebar, or in the row in presenter view, and the part's own ones in the
+    row, in ``body``), the URL, the menu's links and the share link. Returns the values by URL
+    name."""
+    info, limits = lay.info, lay.limits
+    values = {knob.name: K.value(scope, knob) for scope, knob in _scoped(info)}
+    shown = set(values.get("show") or ()) if lay.present else set()
+
+    def visible(name):
+        return not shown or name in shown
+
+    # In presenter view the sidebar starts collapsed, so the shared knobs a scene uses join the
+    # page's own knobs in the row under the title.
+    if info.shared and not lay.present:
+        with lay.knobs:
+            st.markdown("**Shared knobs** (kept in the link and across pages)")
+            for name in info.shared:
+                values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
+    row = [("shared", K.SHARED_BY_NAME[n]) for n in info.shared if lay.present and visible(n)]
+    row += [(info.id, k) for k in lay.own if visible(k.name)]
     if row:
-        with _run.body:
+        with body:
             for col, (scope, knob) in zip(st.columns(len(row)), row):
                 with col:
                     values[knob.name] = K.render(scope, knob, limits.get(knob.name))
-    if info.id != "home":
-        _exports_sidebar(info, params, bundle=info.id != "lecture_tour")
+    for name, (lo, hi) in limits.items():  # clamp what is not drawn too
+        if isinstance(values.get(name), (int, float)) and not isinstance(values[name], bool):
+            values[name] = type(values[name])(min(max(values[name], lo), hi))
+    params = _sync_url(info)
+    lay.entries, lay.params = [], params
+    _run.info, _run.params, _run.entries, _run.body = info, params, lay.entries, body
+    with lay.menu:
+        menu(info)
+    if lay.share is not None:
+        with lay.share:
+            st.caption("Link to this view (every knob included):")
+            st.code(_view_link(params), language=None, wrap_lines=True)
     return values
 
 
@@ -202,9 +242,17 @@ def body() -> Any:
 
 
 def run_part(values: dict[str, Any], parts: dict[str, Callable[[dict[str, Any]], None]]) -> None:
-    """Draw the open part: ``parts[values['part']](values)`` inside its tab."""
-    with body():
-        parts[values["part"]](values)
+    """Draw the open part inside its tab, in a fragment: its knobs, then
+    ``parts[part](values)``. A change of any knob the part draws reruns only this fragment (and
+    the menu, URL and share link it keeps in step), not the page's title, tabs and notes."""
+    lay = _run.layout
+
+    def part() -> None:
+        v = _controls(lay, st.container())
+        parts[v["part"]](v)
+
+    with lay.body:
+        st.fragment(part)()
 
 
 _CACHED: dict[Callable, Callable] = {}
