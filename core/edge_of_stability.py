@@ -47,10 +47,12 @@ def train(learning_rate: float = 0.15, num_steps: int = 1500, seed: int = 0, eve
     X, y = make_task(seed)
     theta = mlp.init_params(SIZES, np.random.default_rng(seed + 1))
     rng = np.random.default_rng(seed + 2)
+    loss_and_grad = mlp.loss_and_grad_fn(X, y, SIZES)  # mlp.loss_and_grad's numbers, cheaper
+    step = np.empty_like(theta)
     rows, v, diverged_at = [], None, None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for k in range(int(num_steps) + 1):
-            cost, g = mlp.loss_and_grad(theta, X, y, SIZES)
+            cost, g = loss_and_grad(theta)
             gn = float(np.linalg.norm(g))
             if not (np.isfinite(cost) and np.isfinite(gn)) or cost > 1e6:
                 diverged_at = k
@@ -60,7 +62,7 @@ def train(learning_rate: float = 0.15, num_steps: int = 1500, seed: int = 0, eve
                 lam, v = mlp.sharpness(theta, X, y, SIZES, num_iters=iters, rng=rng, v0=v)
                 gHg = float(g @ mlp.hvp(theta, g, X, y, SIZES))
                 rows.append((k, float(cost), gn, gHg, lam))
-            theta = theta - learning_rate * g
+            theta -= np.multiply(learning_rate, g, out=step)  # in place: the same numbers
     hist = pd.DataFrame(rows, columns=["step", "cost", "grad_norm", "gHg", "sharpness"])
     finite = np.isfinite(hist[["gHg", "sharpness"]]).all(axis=1)
     return Result(hist[finite].reset_index(drop=True), diverged_at)

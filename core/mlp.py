@@ -5,10 +5,9 @@ so many restarts train at once with the same code. Layer l maps n_{l-1} -> n_l w
 h_l = act(h_{l-1} W_l + b_l); the output layer is linear. The loss is the mean squared error
 L = 1/(2N) sum_i ||yhat_i - y_i||^2.
 
-Hessian-vector products use the complex step (Squire & Trapp 1998; Pearlmutter 1994 for the idea
-of H v without H): for analytic activations (tanh, linear) Im grad(theta + i h v) / h = H v to
-round-off, with no subtractive cancellation. ReLU is not analytic; it falls back to central
-differences of the gradient.
+Hessian-vector products use Pearlmutter's R-operator (Pearlmutter 1994: H v without H, in real
+arithmetic, exact to round-off) for the analytic activations (tanh, linear). ReLU is not twice
+differentiable; it falls back to central differences of the gradient.
 """
 
 from __future__ import annotations
@@ -114,15 +113,95 @@ def loss_and_grad(theta, X, y, sizes, activation="tanh"):
     return value, flatten(grads[::-1])
 
 
+def loss_and_grad_fn(X, y, sizes, activation="tanh"):
+    """:func:`loss_and_grad` of one network (theta of shape (P,)) on fixed data X (N, n_in),
+    y (N, n_out), as a function of theta alone: the same numpy operations in the same order, so
+    the same numbers bit for bit, with every buffer allocated once and the gradient written in
+    place into one flat vector (about half the cost on the small nets of the explorer, where the
+    overhead of each numpy call is most of the work). The gradient returned is that buffer: the
+    next call overwrites it."""
+    N, L = X.shape[0], len(sizes) - 1
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    offsets = np.cumsum([0] + [a * b + b for a, b in shapes])
+    g = np.empty(int(offsets[-1]))
+    gW = [g[o : o + a * b].reshape(a, b) for o, (a, b) in zip(offsets, shapes)]
+    gb = [g[o + a * b : o + a * b + b] for o, (a, b) in zip(offsets, shapes)]
+    hs = [X] + [np.empty((N, b)) for _, b in shapes]
+    dz = [np.empty((N, b)) for _, b in shapes]  # delta of each layer
+    tmp = [np.empty((N, b)) for _, b in shapes]
+
+    def f(theta):
+        layers = [(theta[o : o + a * b].reshape(a, b), theta[o + a * b : o + a * b + b])
+                  for o, (a, b) in zip(offsets, shapes)]
+        for l, (W, b) in enumerate(layers):
+            z = np.add(np.matmul(hs[l], W, out=hs[l + 1]), b, out=hs[l + 1])
+            if l < L - 1 and activation != "linear":
+                np.tanh(z, out=z) if activation == "tanh" else np.maximum(z, 0.0, out=z)
+        r = np.subtract(hs[-1], y, out=tmp[-1])
+        value = 0.5 * np.sum(r * r, axis=(-2, -1)) / N
+        delta = np.divide(r, N, out=dz[-1])
+        for l in range(L - 1, -1, -1):
+            np.matmul(hs[l].T, delta, out=gW[l])
+            np.sum(delta, axis=-2, out=gb[l])
+            if l > 0:
+                delta = np.matmul(delta, layers[l][0].T, out=dz[l - 1])
+                if activation == "tanh":  # act'(z) = 1 - h^2
+                    delta *= np.subtract(1.0, np.multiply(hs[l], hs[l], out=tmp[l - 1]), out=tmp[l - 1])
+                elif activation == "relu":  # act'(z) = [z > 0] = [h > 0]
+                    delta *= np.greater(hs[l], 0.0, out=tmp[l - 1])
+        return value, g
+
+    return f
+
+
+def _rop(theta, v, X, y, sizes, activation):
+    """H v by Pearlmutter's R-operator (forward-over-reverse in real arithmetic) for an analytic
+    activation: R{.} = d/dr (.)(theta + r v) at r = 0, pushed through the forward pass and then
+    through backpropagation. With s = act'(z) (1 - h^2 for tanh): R{z_l} = R{h_(l-1)} W_l +
+    h_(l-1) V_l + c_l, R{h_l} = s R{z_l}, R{delta_L} = R{yhat} / N, R{dL/dW_l} = R{h_(l-1)}^T
+    delta_l + h_(l-1)^T R{delta_l}, R{delta_(l-1)} = (R{delta_l} W_l^T + delta_l V_l^T) s +
+    (delta_l W_l^T) R{s} with R{s} = -2 h R{h}."""
+    layers, dirs = unflatten(theta, sizes), unflatten(v, sizes)
+    tanh = activation == "tanh"
+    hs, rhs, ss = [X], [None], []
+    for l, ((W, b), (V, c)) in enumerate(zip(layers, dirs)):
+        z = hs[-1] @ W + b[..., None, :]
+        rz = hs[-1] @ V + c[..., None, :] if rhs[-1] is None else rhs[-1] @ W + (hs[-1] @ V + c[..., None, :])
+        if l < len(layers) - 1 and tanh:
+            h = np.tanh(z)
+            s = 1.0 - h * h
+            hs.append(h), rhs.append(s * rz), ss.append(s)
+        else:
+            hs.append(z), rhs.append(rz), ss.append(None)
+    N = X.shape[0]
+    delta, rdelta = (hs[-1] - y) / N, rhs[-1] / N
+    out = []
+    for l in range(len(layers) - 1, -1, -1):
+        h_in = hs[l] if hs[l].ndim == rdelta.ndim else np.broadcast_to(hs[l], rdelta.shape[:-1] + hs[l].shape[-1:])
+        rgW = np.swapaxes(h_in, -1, -2) @ rdelta
+        if rhs[l] is not None:
+            rgW = rgW + np.swapaxes(rhs[l], -1, -2) @ delta
+        out.append(Layer(rgW, rdelta.sum(axis=-2)))
+        if l > 0:
+            WT, VT = np.swapaxes(layers[l].W, -1, -2), np.swapaxes(dirs[l].W, -1, -2)
+            e, re = delta @ WT, rdelta @ WT + delta @ VT
+            s = ss[l - 1]
+            if s is None:  # linear hidden units: s = 1, R{s} = 0
+                delta, rdelta = e, re
+            else:
+                delta, rdelta = e * s, re * s + e * (-2.0 * hs[l] * rhs[l])
+    return flatten(out[::-1])
+
+
 def hvp(theta, v, X, y, sizes, activation="tanh"):
-    """Hessian-vector product H v (..., P): complex step for tanh/linear, central differences for ReLU."""
+    """Hessian-vector product H v (..., P): Pearlmutter's R-operator (exact to round-off) for
+    tanh/linear, central differences of the gradient for ReLU (not twice differentiable)."""
     if activation == "relu":
         h = 1e-5 * max(1.0, float(np.linalg.norm(theta)))
         gp = loss_and_grad(theta + h * v, X, y, sizes, activation)[1]
         gm = loss_and_grad(theta - h * v, X, y, sizes, activation)[1]
         return (gp - gm) / (2 * h)
-    h = 1e-30
-    return loss_and_grad(theta + 1j * h * v, X, y, sizes, activation)[1].imag / h
+    return _rop(theta, v, X, y, sizes, activation)
 
 
 def sharpness(theta, X, y, sizes, activation="tanh", num_iters=30, rng=None, v0=None):

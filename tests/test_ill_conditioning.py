@@ -149,6 +149,52 @@ def test_sharpness_matches_the_exact_hessian_of_a_tiny_net():
     np.testing.assert_allclose(mlp.hvp(th, v, X, y, sizes), lam * v, atol=1e-6 * abs(lam))
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu", "linear"])
+@pytest.mark.parametrize("sizes", [(3, 5, 4, 2), (4, 32, 32, 1), (2, 1)])
+def test_buffered_loss_and_grad_is_loss_and_grad_bit_for_bit(activation, sizes):
+    rng = np.random.default_rng(len(sizes) + sizes[1])
+    X, y = rng.standard_normal((9, sizes[0])), rng.standard_normal((9, sizes[-1]))
+    f = mlp.loss_and_grad_fn(X, y, sizes, activation)
+    for gain in (0.5, 2.0):  # a second call reuses the buffers of the first
+        th = mlp.init_params(sizes, rng, gain=gain) + 0.1 * rng.standard_normal(mlp.num_params(sizes))
+        value, g = mlp.loss_and_grad(th, X, y, sizes, activation)
+        value_f, g_f = f(th)
+        assert value_f == value and np.array_equal(g_f, g)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "linear"])
+def test_hessian_vector_product_matches_differences_of_the_gradient_and_is_symmetric(activation):
+    rng = np.random.default_rng(3)
+    sizes = [3, 6, 5, 2]
+    X, y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
+    P = mlp.num_params(sizes)
+    th = mlp.init_params(sizes, rng, num_nets=2, gain=1.5) + 0.2 * rng.standard_normal((2, P))
+    u, v = rng.standard_normal((2, 2, P))
+    Hv = mlp.hvp(th, v, X, y, sizes, activation)
+    h = 1e-5  # independent oracle: central differences of the backprop gradient
+    fd = (mlp.loss_and_grad(th + h * v, X, y, sizes, activation)[1]
+          - mlp.loss_and_grad(th - h * v, X, y, sizes, activation)[1]) / (2 * h)
+    np.testing.assert_allclose(Hv, fd, rtol=1e-6, atol=1e-8 * np.abs(fd).max())
+    uHv = np.sum(u * Hv, axis=-1)
+    vHu = np.sum(v * mlp.hvp(th, u, X, y, sizes, activation), axis=-1)
+    np.testing.assert_allclose(uHv, vHu, rtol=1e-12)  # H is symmetric
+    for i in range(2):  # a batch of networks is each network on its own
+        np.testing.assert_array_equal(Hv[i], mlp.hvp(th[i], v[i], X, y, sizes, activation))
+
+
+def test_fig_8_1_training_follows_the_plain_loop_exactly():
+    X, y = eos.make_task(0)
+    theta = mlp.init_params(eos.SIZES, np.random.default_rng(1))
+    costs, norms = [], []
+    for _ in range(121):  # the reference: mlp.loss_and_grad and theta - eps g, nothing cached
+        cost, g = mlp.loss_and_grad(theta, X, y, eos.SIZES)
+        costs.append(cost), norms.append(np.linalg.norm(g))
+        theta = theta - 0.15 * g
+    h = eos.train(0.15, 120, seed=0, every=20).history
+    np.testing.assert_array_equal(h["cost"], costs[::20])
+    np.testing.assert_array_equal(h["grad_norm"], norms[::20])
+
+
 def test_fig_8_1_gradient_grows_while_cost_falls_and_sharpness_meets_2_over_eps():
     # What this net does at the default step (measured once, asserted as the phenomenon):
     # the gradient norm ends well above its minimum while the cost keeps falling.
