@@ -25,7 +25,10 @@ def patient_data(m: int = M_ORDER, k: int = PATIENT, tau: float = TAU, sigma: fl
     v_i = u_{i // k} + eps_i (stream 2 of ``seed``)."""
     rng = np.random.default_rng([seed, 2])
     u = tau * rng.standard_normal((reps, m // k))
-    return np.repeat(u, k, axis=1) + sigma * rng.standard_normal((reps, m))
+    v = rng.standard_normal((reps, m))
+    v *= sigma
+    v.reshape(reps, m // k, k)[...] += u[:, :, None]  # u repeated k times, added in place
+    return v
 
 
 def _runs(batch: int, m: int, k: int) -> np.ndarray:
@@ -73,7 +76,13 @@ def block_deviations(cs: np.ndarray, batch: int) -> np.ndarray:
     cs = cumsum(v, axis=1) (reps, m): shape (reps, m // B)."""
     m = cs.shape[1]
     ends = cs[:, batch - 1 : (m // batch) * batch : batch]
-    return np.diff(ends, axis=1, prepend=0.0) / batch - cs[:, -1:] / m
+    # np.diff(ends, prepend=0) / batch - mean, computed in one buffer (the same numbers)
+    dev = np.empty(ends.shape)
+    dev[:, 0] = ends[:, 0]
+    np.subtract(ends[:, 1:], ends[:, :-1], out=dev[:, 1:])
+    dev /= batch
+    dev -= cs[:, -1:] / m
+    return dev
 
 
 class OrderStudy(NamedTuple):

@@ -373,3 +373,20 @@ def test_sgd_part_noise_scale_grows_and_the_stability_limit_is_the_closed_form()
     at.select_slider(key="batch").set_value(10).run()
     assert _number(_metric(at, "Stability limit at B")) == pytest.approx(
         mt.stability_limit(spectrum(10.0, 10), 10), rel=1e-3)
+
+
+def test_patient_data_is_the_documented_model_record_by_record():
+    # v_i = u_(i // k) + eps_i, drawn from stream 2 of the seed: u first, then the noise
+    rng = np.random.default_rng([4, 2])
+    u = 1.5 * rng.standard_normal((3, 1000 // 10))
+    eps = 2.0 * rng.standard_normal((3, 1000))
+    expected = u[:, np.arange(1000) // 10] + eps
+    np.testing.assert_array_equal(mo.patient_data(1000, 10, 1.5, 2.0, reps=3, seed=4), expected)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7, 250])
+def test_block_deviations_are_block_means_minus_the_data_set_mean(batch):
+    v = np.random.default_rng(batch).standard_normal((4, 1000))
+    m = (1000 // batch) * batch
+    direct = v[:, :m].reshape(4, -1, batch).mean(axis=2) - v.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(mo.block_deviations(np.cumsum(v, axis=1), batch), direct, atol=1e-12)
