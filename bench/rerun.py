@@ -1,6 +1,7 @@
 """Rerun time per page and part, in process with AppTest: cold (caches cleared) and warm (same session).
 
-Prints a table; it asserts nothing. Usage: python bench/rerun.py [--repeats N] [--expensive]
+Prints a table; it asserts nothing.
+Usage: python bench/rerun.py [--repeats N] [--expensive] [--only local_minima/wider,cliffs]
 """
 
 from __future__ import annotations
@@ -59,12 +60,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--expensive", action="store_true", help="also time the costliest knob settings")
+    ap.add_argument("--only", default="", help="comma-separated pages or page/part views to time "
+                    "(e.g. local_minima/wider,cliffs); default: all")
     args = ap.parse_args()
+    only = {v for v in args.only.split(",") if v}
     print(f"{'page/part':<32} {'setting':<10} {'cold median':>12} {'cold p95':>9} "
           f"{'warm median':>12} {'warm p95':>9}")
     for page in [p for p in PAGES if p.exists()]:
         for part in [x.id for x in page.parts] or [None]:
             view = f"{page.id}/{part}" if part else page.id
+            if only and view not in only and page.id not in only:
+                continue
             at_part = {"part": part} if part else {}
             settings = [("defaults", at_part)] + (
                 [("expensive", most_expensive(page) | at_part)] if args.expensive else [])
