@@ -281,14 +281,19 @@ def _frame_digest(df: pd.DataFrame) -> bytes:
 
 
 def metrics(items: Sequence[tuple[str, str, str]]) -> None:
-    """Rows of st.metric headline numbers: (label, value, help). Long labels get wider columns
-    (fewer per row) so they are not cut off."""
-    longest = max((len(label) for label, _, _ in items), default=0)
-    per_row = 5 if longest <= 24 else 4 if longest <= 30 else 3 if longest <= 38 else 2
-    for start in range(0, len(items), per_row):
-        row = items[start:start + per_row]
-        for col, (label, value, help_) in zip(st.columns(per_row), row):
-            col.metric(label, value, help=help_)
+    """A row of st.metric headline numbers: (label, value, help). One horizontal container that
+    wraps on a narrow screen (three elements fewer per metric than a grid of columns: every
+    element costs a message per rerun, which a class of sessions multiplies). Each metric is
+    as wide as its label needs, so no label is cut off."""
+    with st.container(horizontal=True, gap="medium"):
+        for label, value, help_ in items:
+            st.metric(label, value, help=help_, width=_metric_width(label))
+
+
+def _metric_width(label: str) -> int:
+    """Pixels for a metric whose label is ``label`` (about 8 px a character, plus the help icon),
+    at least 170 so that short ones still line up."""
+    return max(170, 8 * len(label) + 40)
 
 
 ChartSpec = exports.ChartSpec
