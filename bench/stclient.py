@@ -234,7 +234,7 @@ def nudgeable(page: PageInfo, part: str | None = None) -> list[K.Knob]:
     if page.parts:
         used = page.part(part or page.parts[0].id).knobs
         own = tuple(k for k in own if k.name in used)
-    return [K.SHARED_BY_NAME[n] for n in page.shared if n not in NOT_NUDGED] + \
+    return [K.SHARED_BY_NAME[n] for n in page.shared_of(part) if n not in NOT_NUDGED] + \
         [k for k in own if k.name not in NOT_NUDGED and k.kind != "names"]
 
 

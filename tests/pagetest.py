@@ -39,7 +39,8 @@ def page_knobs(page: PageInfo, part: str | None = None) -> list[tuple[str, K.Kno
     if page.parts:
         used = page.part(part or page.parts[0].id).knobs
         own = tuple(k for k in page.knobs if k.name in used)
-    return [("shared", K.SHARED_BY_NAME[n]) for n in page.shared] + [(page.id, k) for k in own]
+    shared = page.shared_of(part)
+    return [("shared", K.SHARED_BY_NAME[n]) for n in shared] + [(page.id, k) for k in own]
 
 
 def part_ids(page: PageInfo) -> list[str | None]:

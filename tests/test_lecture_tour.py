@@ -37,7 +37,7 @@ def test_each_scene_opens_its_page_with_exactly_its_values(scene):
     for name, value in scene.knobs.items():
         assert at.query_params[name] == K.encode(knobs[name], value)
         limited = name == "depth" and info.id == "local_minima"
-        if name in info.shared or any(k.name == name for k in info.knobs):
+        if name in info.shared_of(scene.part or None) or any(k.name == name for k in info.knobs):
             if not limited:
                 assert widget(at, knobs[name]).value == value, name
 
@@ -88,6 +88,8 @@ GOOD = {"title": "T", "page": "ill_conditioning", "section": "8.2.1", "narration
     ({"knobs": {"warp": 3}}, "field 'knobs': unknown knob 'warp'"),
     ({"part": "torus"}, "field 'part': unknown part 'torus' for page ill_conditioning"),
     ({"part": "network"}, "field 'knobs': knob 'kappa' is not used by part 'network'"),
+    ({"part": "network", "knobs": {"dim": 20}},
+     "field 'knobs': knob 'dim' is not used by part 'network'"),
     ({"knobs": {"kappa": 1e9}}, "field 'knobs.kappa': Condition number κ = 1000000000.0 is not allowed"),
     ({"knobs": {"lr": 0.123}}, "field 'knobs.lr': Learning rate ε = 0.123 is not one of the slider's values"),
     ({"knobs": {"basis": "diagonal"}}, "field 'knobs.basis'"),

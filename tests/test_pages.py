@@ -5,10 +5,13 @@ Parametrized over the menu table (ui/pages.py), so a new page is covered as soon
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.pagetest import (
     assert_charts_finite,
+    chart_frames,
     notices,
     open_page,
     page_knobs,
@@ -196,3 +199,39 @@ def test_ill_conditioning_metrics_and_divergence_warning():
     warn = [w.value for w in at.warning if "diverged" in w.value]
     assert warn and "step" in warn[0] and "0.2200 > 2/lambda_max = 0.2000" in warn[0]
     assert_charts_finite(at)
+
+
+def _view(at) -> tuple:
+    """What a part shows: every text and metric, and every chart's spec and data."""
+    charts = [(json.dumps(spec, sort_keys=True), [f.to_csv(index=False) for f in frames])
+              for spec, frames in chart_frames(at)]
+    return tuple(texts(at)), repr(charts)
+
+
+def _other_value(page, knob: K.Knob):
+    """A value of a shared knob far from its default (the last grid option, or seed + 1; the
+    low end of the page's limits for a knob it clamps)."""
+    if knob.kind == "seed":
+        return knob.default + 1
+    if (page.id, knob.name) in LIMITS:
+        return LIMITS[page.id, knob.name][0]
+    return knob.options[-1] if knob.options[-1] != knob.default else knob.options[0]
+
+
+@pytest.mark.parametrize(("page", "part"), [(p, part.id) for p in CONTENT for part in p.parts],
+                         ids=lambda x: x if isinstance(x, str) else x.id)
+def test_a_part_draws_exactly_the_shared_knobs_that_change_it(page, part):
+    """A shared knob drawn with a part open changes what the part shows; one it does not draw
+    changes nothing (so hiding it hides nothing a student could want to move)."""
+    at = open_page(page, {"part": part})
+    assert not at.exception, at.exception
+    base = _view(at)
+    drawn = page.shared_of(part)
+    for name in page.shared:
+        knob = K.SHARED_BY_NAME[name]
+        at = open_page(page, {"part": part, name: K.encode(knob, _other_value(page, knob))})
+        assert not at.exception, at.exception
+        if name in drawn:
+            assert _view(at) != base, f"{name} is drawn but changes nothing in part {part}"
+        else:
+            assert _view(at) == base, f"{name} changes part {part} but is not drawn there"

@@ -106,6 +106,7 @@ class _Layout:
     info: PageInfo
     limits: dict[str, tuple[float, float]]
     present: bool
+    shared: tuple[str, ...]
     own: tuple[K.Knob, ...]
     menu: Any
     knobs: Any
@@ -166,12 +167,14 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             st.markdown(f"{claim} *(book §{info.section})*")
     for n in notices:
         st.warning(n, icon=":material/link_off:")
-    own, body = info.knobs, None
+    own, body, shared = info.knobs, None, info.shared
     if info.parts:
         part = info.part(K.value(info.id, info.part_knob))
         body = _tabs(info, part)
         own = tuple(k for k in info.knobs if k.name in part.knobs)
-    lay = _Layout(info, dict(limits or {}), present, own, body=body or st.container(), **slots)
+        shared = info.shared_of(part.id)
+    lay = _Layout(info, dict(limits or {}), present, shared, own, body=body or st.container(),
+                  **slots)
     _run.layout = lay
     if info.id not in ("home", "lecture_tour"):
         with st.sidebar:
@@ -195,12 +198,12 @@ def _controls(lay: _Layout, body: Any) -> dict[str, Any]:
 
     # In presenter view the sidebar starts collapsed, so the shared knobs a scene uses join the
     # page's own knobs in the row under the title.
-    if info.shared and not lay.present:
+    if lay.shared and not lay.present:
         with lay.knobs:
             st.markdown("**Shared knobs** (kept in the link and across pages)")
-            for name in info.shared:
+            for name in lay.shared:
                 values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
-    row = [("shared", K.SHARED_BY_NAME[n]) for n in info.shared if lay.present and visible(n)]
+    row = [("shared", K.SHARED_BY_NAME[n]) for n in lay.shared if lay.present and visible(n)]
     row += [(info.id, k) for k in lay.own if visible(k.name)]
     if row:
         with body:

@@ -21,6 +21,9 @@ class Part(NamedTuple):
     id: str  # URL value of ?part=
     label: str  # tab label
     knobs: tuple[str, ...] = ()  # the page's own knobs this part uses (drawn in its row)
+    # the page's shared knobs this part uses (None: all of them); the others are not drawn with
+    # this part open, because moving them would change nothing on screen (they stay in the URL)
+    shared: tuple[str, ...] | None = None
 
 
 class PageInfo(NamedTuple):
@@ -60,6 +63,14 @@ class PageInfo(NamedTuple):
     def part(self, part_id: str) -> Part:
         return next(p for p in self.parts if p.id == part_id)
 
+    def shared_of(self, part_id: str | None = None) -> tuple[str, ...]:
+        """The shared knobs drawn with ``part_id`` open (default: the first part), in the page's
+        order."""
+        if not self.parts:
+            return self.shared
+        used = self.part(part_id or self.parts[0].id).shared
+        return self.shared if used is None else tuple(n for n in self.shared if n in used)
+
     @property
     def menu_label(self) -> str:
         """The label in the sidebar menu (short enough for its width)."""
@@ -92,8 +103,8 @@ PAGES = (
               Knob("shuffle", "Shuffle", "Part 3's SGD takes its minibatches from a fresh random "
                    "order each epoch (on) or in the data's stored order, sorted by the label y "
                    "(off). Part 2 shows both orders side by side.", True, "bool")),
-             (Part("error", "1 · Error against batch size", ("kappa",)),
-              Part("order", "2 · Random versus ordered", ("batch",)),
+             (Part("error", "1 · Error against batch size", ("kappa",), ("dim", "seed")),
+              Part("order", "2 · Random versus ordered", ("batch",), ("seed",)),
               Part("sgd", "3 · Training economics", ("batch", "kappa", "shuffle")))),
     PageInfo("ill_conditioning", "pages/2_Ill_conditioning.py", "Ill-conditioning", "8.2.1",
              "ssid_chart",
@@ -109,7 +120,7 @@ PAGES = (
                    labels={"rotated": "random rotation", "axes": "coordinate axes"})),
              (Part("quadratic", "1 · A quadratic: the Taylor ledger",
                    ("kappa", "steps", "beta", "basis")),
-              Part("network", "2 · A network: book Fig 8.1"))),
+              Part("network", "2 · A network: book Fig 8.1", (), ("lr", "seed")))),
     PageInfo("local_minima", "pages/3_Local_minima.py", "Local minima", "8.2.2", "scatter_plot",
              "Many minima, most of them harmless copies of each other.",
              "Permuted hidden units giving the same loss; the spread of final costs over restarts.",
@@ -142,10 +153,10 @@ PAGES = (
               Knob("negative", "Negative eigenvalues k", "Number of negative-curvature "
                    "directions of the n-dimensional saddle of part 2 (used as at most n − 1, so "
                    "that one direction still curves up).", 1, "int", lo=1, hi=511)),
-             (Part("saddle", "1 · One saddle", ("surface", "offset", "steps")),
+             (Part("saddle", "1 · One saddle", ("surface", "offset", "steps"), ("lr",)),
               Part("dimensions", "2 · n dimensions", ("offset", "steps", "negative")),
-              Part("hessians", "3 · Random Hessians"),
-              Part("plateaus", "4 · Plateaus", ("steps",)))),
+              Part("hessians", "3 · Random Hessians", (), ("dim", "seed")),
+              Part("plateaus", "4 · Plateaus", ("steps",), ("lr", "seed")))),
     PageInfo("cliffs", "pages/5_Cliffs.py", "Cliffs and exploding gradients", "8.2.4", "landscape",
              "One step undoes a whole training run.",
              "The thin wall in the loss map, a step flying off it, clipping keeping it on the map.",
@@ -181,7 +192,7 @@ PAGES = (
              (Part("power", "1 · Powers of W", ("rho", "matrix")),
               Part("nonlinear", "2 · Nonlinearity", ("rho", "matrix", "activation")),
               Part("fresh", "3 · Fresh W per layer", ("rho",)),
-              Part("init", "4 · Initialization"))),
+              Part("init", "4 · Initialization", (), ("depth", "seed")))),
     PageInfo("lecture_tour", "pages/7_Lecture_tour.py", "Lecture tour", "8", "school",
              "Walk a class through the whole chapter.",
              "Prepared scenes, each one click away, with a question to ask first.",

@@ -92,7 +92,8 @@ def validate(doc: dict) -> list[Scene]:
                 raise SceneError(f"{where}: field 'knobs': unknown knob {name!r} for page "
                                  f"{info.id} (one of: {', '.join(allowed)})")
             own = any(k.name == name for k in info.knobs)
-            if info.parts and own and name not in info.part(part).knobs:
+            used = info.part(part).knobs if own else info.shared_of(part)
+            if info.parts and name != "show" and name not in used:
                 raise SceneError(f"{where}: field 'knobs': knob {name!r} is not used by part "
                                  f"{part!r} of page {info.id}, so the scene would not show it")
             values[name] = _check_value(f"{where}: field 'knobs.{name}'", allowed[name], value)
