@@ -177,7 +177,8 @@ def _rop(theta, v, X, y, sizes, activation):
     delta, rdelta = (hs[-1] - y) / N, rhs[-1] / N
     out = []
     for l in range(len(layers) - 1, -1, -1):
-        h_in = hs[l] if hs[l].ndim == rdelta.ndim else np.broadcast_to(hs[l], rdelta.shape[:-1] + hs[l].shape[-1:])
+        h_in = (hs[l] if hs[l].ndim == rdelta.ndim
+                else np.broadcast_to(hs[l], rdelta.shape[:-1] + hs[l].shape[-1:]))
         rgW = np.swapaxes(h_in, -1, -2) @ rdelta
         if rhs[l] is not None:
             rgW = rgW + np.swapaxes(rhs[l], -1, -2) @ delta

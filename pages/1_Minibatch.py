@@ -7,7 +7,8 @@ from core import minibatch as mb
 from core import minibatch_order as mo
 from core import minibatch_sgd as ms
 from ui import charts_minibatch as CM
-from ui.frame import cached, chart_spec, frame, metrics, run_part, show_chart
+from ui.frame import frame, run_part
+from ui.show import cached, chart_spec, metrics, show_chart
 
 k = frame("minibatch", claim=(
     "The standard error of a mean over m examples is σ/√m, so 100 times more examples buy only a "

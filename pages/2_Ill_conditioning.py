@@ -5,7 +5,8 @@ import streamlit as st
 from core import edge_of_stability as eos
 from core import ill_conditioning as ic
 from ui import charts_ill_conditioning as CI
-from ui.frame import cached, chart_spec, frame, metrics, run_part, show_chart
+from ui.frame import frame, run_part
+from ui.show import cached, chart_spec, metrics, show_chart
 
 k = frame("ill_conditioning", claim=(
     "A gradient step −εg changes the cost by ½ε²gᵀHg − εgᵀg. When the curvature term wins, even "

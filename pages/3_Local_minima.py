@@ -6,7 +6,8 @@ from core import local_minima as lm
 from core import local_minima_symmetry as sy
 from core.local_minima_train import NUM_STEPS, TOL
 from ui import charts_local_minima as CL
-from ui.frame import cached, chart_spec, frame, metrics, run_part, show_chart
+from ui.frame import frame, run_part
+from ui.show import cached, chart_spec, metrics, show_chart
 from ui.text import sup
 
 k = frame("local_minima", claim=(

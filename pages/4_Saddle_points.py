@@ -7,7 +7,8 @@ from core import random_hessians as RH
 from core import saddles as S
 from ui import charts_saddle_points as CS
 from ui import figures_saddle_points as F
-from ui.frame import cached, frame, metrics, run_part, show_chart
+from ui.frame import frame, run_part
+from ui.show import cached, metrics, show_chart
 from ui.text import sup
 
 k = frame("saddle_points", claim=(

@@ -9,8 +9,9 @@ from core import cliffs_theory as th
 from core import cliffs_train as ct
 from ui import charts_cliffs as CC
 from ui import knobs as K
-from ui.frame import cached, chart_spec, frame, metrics, run_part, show_chart
+from ui.frame import frame, run_part
 from ui.pages import BY_ID
+from ui.show import cached, chart_spec, metrics, show_chart
 
 START = {k.name: k for k in BY_ID["cliffs"].knobs}
 

@@ -6,7 +6,8 @@ from core import long_term as lt
 from core import long_term_depth as ld
 from core import long_term_theory as th
 from ui import charts_long_term as CL
-from ui.frame import cached, chart_spec, frame, metrics, run_part, show_chart
+from ui.frame import frame, run_part
+from ui.show import cached, chart_spec, metrics, show_chart
 from ui.text import sup
 
 k = frame("long_term", claim=(

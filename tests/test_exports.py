@@ -91,7 +91,7 @@ def test_every_page_offers_exports_for_each_chart_and_a_bundle():
 def test_the_chart_fingerprint_sees_every_value_and_where_a_slice_sits():
     import pandas as pd
 
-    from ui.frame import _frame_digest
+    from ui.show import _frame_digest
     df = pd.DataFrame({"m": ["a", "b", "c", "d"], "v": [1.0, 2.0, 3.0, 4.0]})
     changed = df.copy()
     changed.loc[2, "m"] = "x"

@@ -13,7 +13,7 @@ from core import local_minima_symmetry as sy
 from core import local_minima_train as lt
 from core import mlp
 from tests.pagetest import assert_charts_finite, open_page
-from ui import frame as frame_module
+from ui import show as show_module
 from ui.pages import BY_ID
 
 SHAPES = [(2, 1), (3, 2), (4, 3), (8, 3), (5, 4)]
@@ -303,8 +303,8 @@ def test_page_part_init_identical_units_stay_identical():
 @pytest.mark.parametrize("part", list(PARTS))
 def test_each_part_alone_renders_its_own_numbers_and_charts_and_computes_nothing_else(part, monkeypatch):
     calls = []
-    real = frame_module.cached
-    monkeypatch.setattr(frame_module, "cached", lambda fn: calls.append(fn.__name__) or real(fn))
+    real = show_module.cached
+    monkeypatch.setattr(show_module, "cached", lambda fn: calls.append(fn.__name__) or real(fn))
     for name in ("best_copies", "init_lines"):  # the uncached core calls
         fn = getattr(lm, name)
         monkeypatch.setattr(lm, name, lambda *a, _fn=fn, **kw: calls.append(_fn.__name__) or _fn(*a, **kw))

@@ -6,7 +6,7 @@ light for a class; its colours follow Vega's viridis on a log scale, and an invi
 the same scale draws the legend. A coarse invisible grid on top gives tooltips and clicks.
 
 The page-level builders (``map_chart``, ``*_chart``) return finished charts and depend on their
-arguments only, so the page builds them through ``ui.frame.chart_spec`` (once per distinct input,
+arguments only, so the page builds them through ``ui.show.chart_spec`` (once per distinct input,
 shared by every session).
 """
 

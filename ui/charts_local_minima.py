@@ -1,7 +1,7 @@
 """Chart builders of the local-minima page: a DataFrame in, an ``alt.Chart`` out, no Streamlit.
 
 The page-level builders (``*_chart``, ``cost_histogram``, ``width_strip``) return finished charts
-and depend on their arguments only, so the page builds them through ``ui.frame.chart_spec`` (once
+and depend on their arguments only, so the page builds them through ``ui.show.chart_spec`` (once
 per distinct input, shared by every session)."""
 
 from __future__ import annotations

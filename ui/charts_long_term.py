@@ -5,7 +5,7 @@ reference lines (rate^t is straight in log space) arrive as two points and are c
 leave the frame, so no clamped line runs along an edge.
 
 The page-level builders (``*_chart``) return finished charts and depend on their arguments only,
-so the page builds them through ``ui.frame.chart_spec`` (once per distinct input, shared by every
+so the page builds them through ``ui.show.chart_spec`` (once per distinct input, shared by every
 session); the closed-form overlays they need are computed inside them, so on a warm rerun only
 the cached spec is looked up.
 """
@@ -223,7 +223,7 @@ def init_chart(measured: pd.DataFrame, theory: pd.DataFrame, direction: str, ord
                    y_title=y_title, title=title, height=HEIGHT)
 
 
-# --- finished charts of the page (built through ui.frame.chart_spec) -----------------------------
+# --- finished charts of the page (built through ui.show.chart_spec) -----------------------------
 def norm_chart(rec: Recurrent, depth: int, title: str):
     """Part 1: the backpropagated norm through the shared W, with ρᵗ, σ₁ᵗ and the |λᵢ|ᵗ lines."""
     return finish(log_norm(rec.path, {"log10_linear": "measured ‖(Wᵀ)ᵗg‖/‖g‖"},

@@ -4,7 +4,7 @@ They reuse ui/charts.py (Okabe-Ito colours with a redundant dash per series, log
 what the page needs beyond it: reference lines at chosen batch sizes and a band of +-2 standard
 errors around a measured mean. The page-level builders (``*_chart``, ``error_vs_batch``,
 ``match_vs_kappa``) return finished charts and depend on their arguments only, so the page builds
-them through ``ui.frame.chart_spec`` (once per distinct input, shared by every session).
+them through ``ui.show.chart_spec`` (once per distinct input, shared by every session).
 """
 
 from __future__ import annotations

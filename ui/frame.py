@@ -8,20 +8,19 @@ every page calls it, a deep link to any page works on a freshly started server.
 A page with parts (``PageInfo.parts``) gets them as tabs; the open one is the ``part`` knob, kept
 in the URL like any other. Only the open part is computed: the page hands one function per part
 to :func:`run_part`, which calls the open one inside its tab, under the row of the knobs that
-part uses.
+part uses. It does so in an ``st.fragment``: a knob change reruns the part and what the knobs
+feed outside it (the sidebar's knobs, menu links and share link, written into slots the full run
+left there), not the page's title, tabs and notes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from ui import exports
@@ -215,7 +214,7 @@ def _controls(lay: _Layout, body: Any) -> dict[str, Any]:
             values[name] = type(values[name])(min(max(values[name], lo), hi))
     params = _sync_url(info)
     lay.entries, lay.params = [], params
-    _run.info, _run.params, _run.entries, _run.body = info, params, lay.entries, body
+    _run.info, _run.params, _run.entries = info, params, lay.entries
     with lay.menu:
         menu(info)
     if lay.share is not None:
@@ -239,11 +238,6 @@ def _tabs(info: PageInfo, part) -> Any:
     return tabs[info.parts.index(part)]
 
 
-def body() -> Any:
-    """The container of this run's content: the open tab of a page with parts."""
-    return _run.body
-
-
 def run_part(values: dict[str, Any], parts: dict[str, Callable[[dict[str, Any]], None]]) -> None:
     """Draw the open part inside its tab, in a fragment: its knobs, then
     ``parts[part](values)``. A change of any knob the part draws reruns only this fragment (and
@@ -258,89 +252,7 @@ def run_part(values: dict[str, Any], parts: dict[str, Callable[[dict[str, Any]],
         st.fragment(part)()
 
 
-_CACHED: dict[Callable, Callable] = {}
-
-
-def cached(fn: Callable) -> Callable:
-    """Cache a core call on its (scalar) arguments, bounded so many students cannot fill memory.
-    One wrapper per function (making a new one costs a read of the function's source)."""
-    if fn not in _CACHED:
-        _CACHED[fn] = st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False)(fn)
-    return _CACHED[fn]
-
-
-def _frame_digest(df: pd.DataFrame) -> bytes:
-    """A fast exact fingerprint of a DataFrame (column names, dtypes and every value)."""
-    h = hashlib.blake2b(digest_size=20)
-    h.update(repr((list(df.columns), [str(t) for t in df.dtypes], df.shape)).encode())
-    for _, col in df.items():
-        if col.dtype.kind in "biufcmM":
-            h.update(np.ascontiguousarray(col.to_numpy()).tobytes())
-            continue
-        # strings and categories: pandas' vectorized hash of the values (content, not layout:
-        # the same column unpickled from a cache may sit in differently laid-out buffers)
-        h.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
-    return h.digest()
-
-
-def metrics(items: Sequence[tuple[str, str, str]]) -> None:
-    """A row of st.metric headline numbers: (label, value, help). One horizontal container that
-    wraps on a narrow screen (three elements fewer per metric than a grid of columns: every
-    element costs a message per rerun, which a class of sessions multiplies). Each metric is
-    as wide as its label needs, so no label is cut off."""
-    with st.container(horizontal=True, gap="medium"):
-        for label, value, help_ in items:
-            st.metric(label, value, help=help_, width=_metric_width(label))
-
-
-def _metric_width(label: str) -> int:
-    """Pixels for a metric whose label is ``label`` (about 8 px a character, plus the help icon),
-    at least 170 so that short ones still line up."""
-    return max(170, 8 * len(label) + 40)
-
-
-ChartSpec = exports.ChartSpec
-
-
-# cache_resource, not cache_data: every session gets the same (never mutated) spec object instead
-# of unpickling its own copy of the Arrow bytes on every rerun.
-@st.cache_resource(max_entries=256, ttl=6 * 3600, show_spinner=False,
-                   hash_funcs={pd.DataFrame: _frame_digest})
-def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> ChartSpec:
-    return exports.to_chart_spec(_builder(*args, **kwargs))
-
-
-def chart_spec(builder: Callable, *args, **kwargs) -> ChartSpec:
-    """``builder(*args, **kwargs)`` (an Altair chart) built once per distinct input and shared by
-    every session: building Altair charts costs far more than the numbers behind them, and a
-    class opening the same view then pays for it once. ``builder`` must depend on its arguments
-    only (it is cached on them)."""
-    return _built_spec(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs)
-
-
-def show_chart(chart, data: pd.DataFrame, name: str, caption: str, description: str,
-               **select) -> Any:
-    """A chart (Altair, or a spec from :func:`chart_spec`), its one-line 'what to notice'
-    caption, and its exports: the data as CSV, the chart as SVG and PNG (rendered on the server
-    only when asked for). ``select`` is passed on (on_select=, selection_mode=, key=); the
-    selection state is returned."""
-    if isinstance(chart, ChartSpec):
-        state = st.vega_lite_chart(spec=dict(chart.render), alt=description, **select)
-    elif isinstance(chart, dict):
-        state = st.vega_lite_chart(spec=chart, alt=description, **select)
-    else:
-        state = st.altair_chart(chart, alt=description, **select)
-    entry = exports.Entry(name, chart, data)
-    getattr(_run, "entries", []).append(entry)
-    st.caption(caption)
-    # One lazy button per chart (a few elements per chart: every element costs the server a
-    # message per rerun, which a class of sessions multiplies).
-    info, params = getattr(_run, "info", None), getattr(_run, "params", {})
-    st.download_button(
-        "SVG · PNG · CSV", lambda: exports.bundle([entry], info.id if info else "page",
-                                                  info.url_path if info else "", params),
-        file_name=f"{name}.zip", mime="application/zip", key=f"export-{name}", on_click="ignore",
-        icon=":material/download:", type="tertiary",
-        help="This chart as SVG and PNG, the data behind it as CSV, and params.json to reproduce "
-             "the view (zip; the files are made when you click).")
-    return state
+def current_view() -> tuple[PageInfo | None, dict[str, str], list]:
+    """This run's page, its URL parameters, and the list its charts are recorded in for the
+    page's export bundle (see :func:`ui.show.show_chart`)."""
+    return getattr(_run, "info", None), getattr(_run, "params", {}), getattr(_run, "entries", [])
