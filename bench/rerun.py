@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import streamlit as st  # noqa: E402
+from stclient import machine  # noqa: E402  (bench/, on the path above)
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from ui import knobs as K  # noqa: E402
@@ -64,6 +65,7 @@ def main():
                     "(e.g. local_minima/wider,cliffs); default: all")
     args = ap.parse_args()
     only = {v for v in args.only.split(",") if v}
+    print(machine())
     print(f"{'page/part':<32} {'setting':<10} {'cold median':>12} {'cold p95':>9} "
           f"{'warm median':>12} {'warm p95':>9}")
     for page in [p for p in PAGES if p.exists()]:

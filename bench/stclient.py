@@ -456,8 +456,29 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def speed_probe(repeats: int = 5) -> float:
+    """Milliseconds (best of ``repeats``) for a fixed mix of interpreter and small-numpy work,
+    the kind a page's rerun does. A cloud VM's speed drifts through the day (the same commit
+    measured 20-60% slower in the evening than in the morning here), so every table prints this:
+    compare runs only when their probes agree, or run old and new side by side."""
+    import numpy as np
+
+    a = np.linspace(0.0, 1.0, 64 * 64).reshape(64, 64)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        acc = 0
+        for i in range(200_000):
+            acc += i % 7
+        for _ in range(2_000):
+            a = np.tanh(a @ a.T * 1e-3 + 0.1)
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
 def machine() -> str:
-    """One line about the machine and its current load, printed above every table."""
+    """One line about the machine, its current load and speed, printed above every table."""
     load = ", ".join(f"{x:.1f}" for x in psutil.getloadavg())
     return (f"# {time.strftime('%Y-%m-%d %H:%M')} · {psutil.cpu_count()} cores · "
-            f"load average {load} · {mb(psutil.virtual_memory().total)} RAM")
+            f"load average {load} · {mb(psutil.virtual_memory().total)} RAM · "
+            f"speed probe {speed_probe():.0f} ms (lower is faster)")
