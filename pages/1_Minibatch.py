@@ -10,7 +10,7 @@ from ui import charts_minibatch as CM
 from ui.frame import frame, run_part
 from ui.show import cached, chart_spec, metrics, show_chart
 
-k = frame("minibatch", claim=(
+frame("minibatch", claim=(
     "The standard error of a mean over m examples is σ/√m, so 100 times more examples buy only a "
     "10 times smaller error. Gradient methods are robust with batches of about 100; second-order "
     "updates H⁻¹g amplify the gradient's error by up to the condition number and need about "
@@ -169,7 +169,7 @@ def sgd(k):
                    "w = 0).", "Learning rate limits against batch size")
 
 
-run_part(k, {"error": error, "order": order, "sgd": sgd})
+run_part({"error": error, "order": order, "sgd": sgd})
 
 with st.expander("The math"):
     st.markdown("A minibatch of B examples drawn without replacement from m has mean error variance "

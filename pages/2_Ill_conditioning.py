@@ -8,7 +8,7 @@ from ui import charts_ill_conditioning as CI
 from ui.frame import frame, run_part
 from ui.show import cached, chart_spec, metrics, show_chart
 
-k = frame("ill_conditioning", claim=(
+frame("ill_conditioning", claim=(
     "A gradient step −εg changes the cost by ½ε²gᵀHg − εgᵀg. When the curvature term wins, even "
     "small steps increase the cost: gradient descent on an ill-conditioned Hessian must use a tiny "
     "ε and then crawls along the flat directions, zig-zagging across the steep one."))
@@ -106,7 +106,7 @@ def network(k):
                    "report it settles there: empirical).", "Sharpness of the network's Hessian over training")
 
 
-run_part(k, {"quadratic": quadratic, "network": network})
+run_part({"quadratic": quadratic, "network": network})
 
 with st.expander("The math"):
     st.markdown("On f(x) = ½xᵀHx the gradient is g = Hx, and a step x → x − εg changes the cost "

@@ -10,7 +10,7 @@ from ui.frame import frame, run_part
 from ui.show import cached, chart_spec, metrics, show_chart
 from ui.text import sup
 
-k = frame("local_minima", claim=(
+frame("local_minima", claim=(
     "Neural networks have many local minima for a harmless reason: the model is not identifiable. "
     "Swap two hidden units (with their weights) and the function is unchanged, so every minimum "
     "comes in (n!)ᵐ equivalent copies. Local minima only hurt when their cost is high compared "
@@ -197,7 +197,7 @@ def init(k):
                        "Cost along the straight line from each initialization to its trained weights")
 
 
-run_part(k, {"copies": copies, "minima": minima, "wider": wider, "init": init})
+run_part({"copies": copies, "minima": minima, "wider": wider, "init": init})
 
 with st.expander("The math"):
     st.markdown("Permuting the units of hidden layer l reorders the columns of W_l and b_l and the "

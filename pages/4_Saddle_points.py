@@ -11,7 +11,7 @@ from ui.frame import frame, run_part
 from ui.show import cached, metrics, show_chart
 from ui.text import sup
 
-k = frame("saddle_points", claim=(
+frame("saddle_points", claim=(
     "In high-dimensional spaces local minima are rare and saddle points are far more common, and "
     "critical points of high cost are far more likely to be saddles. Gradient descent is not drawn "
     "to a saddle and in practice escapes it; Newton's method solves for a point of zero gradient and "
@@ -150,7 +150,7 @@ def plateaus(k):
                    "Plateau length against mode strength for three starts")
 
 
-run_part(k, {"saddle": saddle, "dimensions": dimensions, "hessians": hessians, "plateaus": plateaus})
+run_part({"saddle": saddle, "dimensions": dimensions, "hessians": hessians, "plateaus": plateaus})
 
 with st.expander("The math"):
     st.markdown(

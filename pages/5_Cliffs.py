@@ -27,7 +27,7 @@ def start_from_click(key: str) -> None:
 
 
 MAP_ALT = {"loss": "the loss", "grad_norm": "the gradient norm near the start"}
-k = frame("cliffs", claim=(
+frame("cliffs", claim=(
     "Recurrent and very deep networks have extremely steep regions, like cliffs, where many weights "
     "multiply together. A gradient step on the cliff face can move the parameters extremely far, "
     "throwing away much of the work done so far. The gradient gives a direction, not a step size: "
@@ -148,7 +148,7 @@ def why(k):
                    "Cost of x⁴ against step, with and without clipping")
 
 
-run_part(k, {"cliff": cliff, "why": why})
+run_part({"cliff": cliff, "why": why})
 
 with st.expander("The math"):
     st.markdown(r"**Backpropagation through time.** With $\delta_T = 2(\sigma(x_T) - 0.7)\,"

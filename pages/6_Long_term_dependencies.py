@@ -10,7 +10,7 @@ from ui.frame import frame, run_part
 from ui.show import cached, chart_spec, metrics, show_chart
 from ui.text import sup
 
-k = frame("long_term", claim=(
+frame("long_term", claim=(
     "A recurrent network applies the same matrix W at every time step, so after t steps the "
     "gradient has been multiplied by Wᵗ = V diag(λ)ᵗ V⁻¹: eigenvalues with |λ| < 1 vanish and "
     "those with |λ| > 1 explode. Feedforward networks use a different W at each layer, so even "
@@ -181,7 +181,7 @@ def init(k):
                    "Backward variance per layer")
 
 
-run_part(k, {"power": power, "nonlinear": nonlinear, "fresh": fresh, "init": init})
+run_part({"power": power, "nonlinear": nonlinear, "fresh": fresh, "init": init})
 
 with st.expander("The math"):
     st.markdown("**Eq 8.11.** With W = V diag(λ) V⁻¹, a gradient g becomes Σᵢ cᵢ λᵢᵗ vᵢ: the "

@@ -131,7 +131,7 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     """Draw the frame of page ``page_id`` and return its knob values by URL name.
 
     On a page with parts the knobs are drawn by :func:`run_part`, inside the part's fragment,
-    and the values returned here are the stored ones (a page uses the ones run_part passes).
+    which passes their values to the part; the values returned here are the stored ones.
 
     Args:
         page_id: a row of ui.pages.PAGES.
@@ -238,10 +238,11 @@ def _tabs(info: PageInfo, part) -> Any:
     return tabs[info.parts.index(part)]
 
 
-def run_part(values: dict[str, Any], parts: dict[str, Callable[[dict[str, Any]], None]]) -> None:
-    """Draw the open part inside its tab, in a fragment: its knobs, then
-    ``parts[part](values)``. A change of any knob the part draws reruns only this fragment (and
-    the menu, URL and share link it keeps in step), not the page's title, tabs and notes."""
+def run_part(parts: dict[str, Callable[[dict[str, Any]], None]]) -> None:
+    """Draw the open part inside its tab, in a fragment: its knobs, then ``parts[part](values)``
+    with the knob values by URL name. A change of any knob the part draws reruns only this
+    fragment (and the menu, URL and share link it keeps in step), not the page's title, tabs
+    and notes."""
     lay = _run.layout
 
     def part() -> None:
