@@ -4,9 +4,12 @@ Each session is a WebSocket client speaking Streamlit's protocol (bench/stclient
 at a random moment in the first 2 s (the whole class following one link), loads its first page
 (session i starts on page i mod the number of pages), then every 2 s either changes one knob of
 that page by a slider step or two (80%) or moves to the next page carrying the shared knobs (20%),
-for ``--duration`` seconds. The knob values travel in the query string of
-``BackMsg.rerun_script`` exactly as in the browser's URL; the page adopts them (the client checks
-that the URL the page writes back carries them). Like the browser, the client reports the large
+for ``--duration`` seconds. A knob change is sent as the browser sends it: a
+``BackMsg.rerun_script`` for the fragment that drew the knob's widget (the open part), carrying
+the widget's new value; moving to another page is a full rerun with the knob values in the query
+string, as in the browser's URL. The page adopts them (the client checks that the URL the page
+writes back carries them). ``--full-reruns`` sends knob changes as full reruns with the new URL
+too (what this benchmark measured before the parts ran in fragments). Like the browser, the client reports the large
 messages it holds, so unchanged charts come back as references. If a rerun takes longer than 2 s
 the next change waits for it (a student waits for the page), so an overloaded server gets fewer
 requests rather than a pile of interrupted runs.
@@ -154,6 +157,7 @@ class Student:
             return "navigate"
         knob = self.rng.choice(knobs)
         text = nudge(knob, self.params[self.page.id][knob.name], self.rng)
+        self.turned = (knob, text, self.query())  # the knob, its new value, the URL before
         targets = self.params.values() if knob.name in K.SHARED_BY_NAME else [self.params[self.page.id]]
         for p in targets:
             p[knob.name] = text
@@ -161,8 +165,10 @@ class Student:
 
 
 async def student(i: int, ws_url: str, pages, trial: Trial, t_end: float,
-                  follow: bool = False) -> None:
-    """One session: open, first page, then a change every PERIOD seconds until t_end."""
+                  follow: bool = False, full_reruns: bool = False) -> None:
+    """One session: open, first page, then a change every PERIOD seconds until t_end. A knob
+    change is sent as a browser sends it, a rerun of the fragment that drew the knob's widget
+    (the open part), unless ``full_reruns``; navigation is a full rerun."""
     loop = asyncio.get_running_loop()
     me = Student(i, pages, follow)
     await asyncio.sleep(random.Random(10_000 + i).uniform(0, PERIOD))
@@ -172,7 +178,11 @@ async def student(i: int, ws_url: str, pages, trial: Trial, t_end: float,
             kind, due = "first load", loop.time()
             while loop.time() < t_end:
                 page = me.page
-                r = await s.rerun(page.url_path, me.query(), timeout=RUN_TIMEOUT)
+                if kind == "knob" and not full_reruns and s.can_turn(me.turned[0]):
+                    knob, text, before = me.turned
+                    r = await s.turn(page.url_path, before, knob, text, timeout=RUN_TIMEOUT)
+                else:
+                    r = await s.rerun(page.url_path, me.query(), timeout=RUN_TIMEOUT)
                 trial.records.append(Record(kind, page.id, r))
                 if r.error:
                     return
@@ -191,7 +201,8 @@ def _poll_sessions(server: Server, trial: Trial, stop: threading.Event) -> None:
             pass
 
 
-def run_load(n: int, duration: float, pages, follow: bool = False) -> Trial:
+def run_load(n: int, duration: float, pages, follow: bool = False,
+             full_reruns: bool = False) -> Trial:
     """N sessions for ``duration`` seconds against a fresh server."""
     trial = Trial(n, duration)
     me = psutil.Process()
@@ -205,8 +216,8 @@ def run_load(n: int, duration: float, pages, follow: bool = False) -> Trial:
 
             async def main():
                 t_end = asyncio.get_running_loop().time() + duration
-                await asyncio.gather(*(student(i, server.ws_url, pages, trial, t_end, follow)
-                                       for i in range(n)))
+                await asyncio.gather(*(student(i, server.ws_url, pages, trial, t_end, follow,
+                                               full_reruns) for i in range(n)))
 
             asyncio.run(main())
             stop.set()
@@ -290,12 +301,13 @@ def print_trial(t: Trial) -> None:
         print("\nfirst traceback in the server's log:\n" + t.traceback)
 
 
-def find_max(start: int, duration: float, pages, limit: int, follow: bool = False) -> None:
+def find_max(start: int, duration: float, pages, limit: int, follow: bool = False,
+             full_reruns: bool = False) -> None:
     """Double N from ``start`` until a run fails to hold, then bisect to within 10%."""
     good, bad, n, rows = 0, None, start, []
 
     def trial(n):
-        t = run_load(n, duration, pages, follow)
+        t = run_load(n, duration, pages, follow, full_reruns)
         rows.append([n, f"{t.interaction_p95:.2f}", len(t.errors), f"{t.held_max}/{n}",
                      mb(t.peak_rss), "yes" if t.held() else "no"])
         print(f"  N={n}: interaction p95 {t.interaction_p95:.2f} s, {len(t.errors)} errors, "
@@ -332,6 +344,9 @@ def main() -> None:
                     help="explore: each student changes knobs at random (mostly new values, "
                          "cold caches); lecture: every student makes the lecturer's changes, "
                          "within 2 s of each other (shared caches)")
+    ap.add_argument("--full-reruns", action="store_true",
+                    help="send every knob change as a full rerun with the new URL (as before the "
+                         "parts ran in fragments) instead of a fragment rerun, as a browser does")
     args = ap.parse_args()
     pages = existing_pages()
     print(machine())
@@ -339,12 +354,14 @@ def main() -> None:
           f"latency = rerun_script sent to script_finished received", flush=True)
     if not args.no_verify:
         verify(pages)
+    print(f"# scenario: {args.scenario}; knob changes sent as "
+          f"{'full reruns' if args.full_reruns else 'fragment reruns (as a browser does)'}",
+          flush=True)
+    follow = args.scenario == "lecture"
     if args.find_max:
-        print(f"# scenario: {args.scenario}", flush=True)
-        find_max(args.start, args.duration, pages, args.limit, args.scenario == "lecture")
+        find_max(args.start, args.duration, pages, args.limit, follow, args.full_reruns)
     else:
-        print(f"# scenario: {args.scenario}", flush=True)
-        print_trial(run_load(args.sessions, args.duration, pages, args.scenario == "lecture"))
+        print_trial(run_load(args.sessions, args.duration, pages, follow, args.full_reruns))
 
 
 if __name__ == "__main__":

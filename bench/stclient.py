@@ -326,7 +326,7 @@ class RunResult:
         out = [f"exception: {e}" for e in self.exceptions]
         if self.page_not_found:
             out.append(f"page not found: {self.page!r}")
-        if self.status not in ("FINISHED_SUCCESSFULLY", ""):
+        if self.status not in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY", ""):
             out.append(f"script finished with {self.status}")
         if self.error:
             out.append(self.error)
@@ -352,6 +352,9 @@ class Session:
         self.ws_url, self.browser_cache, self.count_rows = ws_url, browser_cache, count_rows
         self.ws = None
         self.cached: dict[str, str] = {}  # hash -> element type, of the cacheable messages held
+        # knob name -> (widget id, element type, fragment id) of the widgets drawn inside a
+        # fragment in the latest run of the open page (what a browser's knob change reruns)
+        self.fragment_widgets: dict[str, tuple[str, str, str]] = {}
 
     async def __aenter__(self) -> Session:
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
@@ -364,14 +367,37 @@ class Session:
     async def rerun(self, page: str, params: dict[str, str], timeout: float = 300) -> RunResult:
         """Ask for a run of ``page`` (its url_pathname, "" for home) with the URL ``params`` and
         read the server's messages until the script has finished."""
-        import asyncio
-
         msg = BackMsg()
         msg.rerun_script.query_string = urllib.parse.urlencode(params)
         msg.rerun_script.page_name = page
+        self.fragment_widgets.clear()  # a full run draws the page's widgets again
+        return await self._send(msg, RunResult(page, dict(params)), timeout)
+
+    def can_turn(self, knob: K.Knob) -> bool:
+        """Is ``knob`` a widget inside a fragment on the open page (so a browser would rerun
+        only that fragment when it is turned)?"""
+        return knob.name in self.fragment_widgets and knob.kind in _WIDGET_VALUE
+
+    async def turn(self, page: str, params: dict[str, str], knob: K.Knob, text: str,
+                   timeout: float = 300) -> RunResult:
+        """Turn ``knob`` to the URL value ``text`` as a browser does: a rerun of the fragment that
+        drew its widget, carrying the widget's new value (``params`` is the page's URL before the
+        change; the app writes the new one back)."""
+        wid, _, fragment = self.fragment_widgets[knob.name]
+        msg = BackMsg()
+        msg.rerun_script.query_string = urllib.parse.urlencode(params)
+        msg.rerun_script.page_name = page
+        msg.rerun_script.fragment_id = fragment
+        state = msg.rerun_script.widget_states.widgets.add()
+        state.id = wid
+        _WIDGET_VALUE[knob.kind](state, knob, K.parse(knob, [text])[0])
+        return await self._send(msg, RunResult(page, {**params, knob.name: text}), timeout)
+
+    async def _send(self, msg: BackMsg, res: RunResult, timeout: float) -> RunResult:
+        import asyncio
+
         if self.browser_cache:
             msg.rerun_script.cached_message_hashes.extend(self.cached)
-        res = RunResult(page, dict(params))
         digest = hashlib.blake2b(digest_size=12)
         t0 = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
@@ -407,6 +433,10 @@ class Session:
         elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
             el = fm.delta.new_element.WhichOneof("type")
             res.elements[el] += 1
+            wid = getattr(getattr(fm.delta.new_element, el), "id", "")
+            if fm.delta.fragment_id and isinstance(wid, str) and wid.startswith("$$ID-"):
+                # a keyed widget's id ends with its key, which is the knob's URL name
+                self.fragment_widgets[wid.split("-", 2)[2]] = (wid, el, fm.delta.fragment_id)
             if fm.metadata.cacheable:
                 self.cached[fm.hash] = el
             if el == "exception":
@@ -427,6 +457,24 @@ class Session:
             # A run interrupted by st.rerun() is followed by the run that replaces it.
             return fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
         return False
+
+
+def _set_list(field_name: str):
+    def put(state, knob: K.Knob, v) -> None:
+        getattr(state, field_name).data.append(knob.show(v) if field_name.startswith("string")
+                                               else float(v))
+    return put
+
+
+# How each knob kind's widget reports its value (Streamlit 1.67's value types: a select_slider
+# sends its formatted option, a slider its number, a radio its formatted option, a toggle a bool).
+_WIDGET_VALUE = {
+    "grid": _set_list("string_array_value"),
+    "int": _set_list("double_array_value"),
+    "float": _set_list("double_array_value"),
+    "choice": lambda state, knob, v: setattr(state, "string_value", knob.show(v)),
+    "bool": lambda state, knob, v: setattr(state, "bool_value", bool(v)),
+}
 
 
 # --- numbers -------------------------------------------------------------------------------------
