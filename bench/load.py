@@ -9,10 +9,10 @@ for ``--duration`` seconds. A knob change is sent as the browser sends it: a
 the widget's new value; moving to another page is a full rerun with the knob values in the query
 string, as in the browser's URL. The page adopts them (the client checks that the URL the page
 writes back carries them). ``--full-reruns`` sends knob changes as full reruns with the new URL
-too (what this benchmark measured before the parts ran in fragments). Like the browser, the client reports the large
-messages it holds, so unchanged charts come back as references. If a rerun takes longer than 2 s
-the next change waits for it (a student waits for the page), so an overloaded server gets fewer
-requests rather than a pile of interrupted runs.
+too (what this benchmark measured before the parts ran in fragments). Like the browser, the
+client reports the large messages it holds, so unchanged charts come back as references. If a
+rerun takes longer than 2 s the next change waits for it (a student waits for the page), so an
+overloaded server gets fewer requests rather than a pile of interrupted runs.
 
 Latency is from sending rerun_script to receiving script_finished. Errors are exceptions rendered
 by a page (an ``exception`` element in the ForwardMsgs), "page not found", a run that did not
