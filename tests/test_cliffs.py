@@ -17,7 +17,7 @@ from core import cliffs_theory as th
 from core import cliffs_train as ct
 from core import optim
 from core.surfaces import finite_difference_grad
-from tests.pagetest import assert_charts_finite, open_page, spy_core_calls
+from tests.pagetest import assert_charts_finite, chart_frames, open_page, spy_core_calls
 from ui.pages import BY_ID
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -411,3 +411,21 @@ def test_why_part_metrics_against_the_closed_forms():
     assert not at.exception and _metric(at, "Plain x⁴ diverged at") == "never"
     at.select_slider(key="lr").set_value(0.06).run()
     assert not at.exception and _metric(at, "Plain x⁴ diverged at").startswith("step ")
+
+
+def _exit_note(frames) -> str:
+    """The text of a map's exit note (the data of its text layer; '' when no run left)."""
+    labels = [lab for f in frames if "label" in f for lab in f["label"] if str(lab).startswith("✕")]
+    return " ".join(labels)
+
+
+def test_a_new_learning_rate_changes_the_maps_data_but_not_their_specification():
+    """The maps say where a run left the view in a text layer fed by data, so a change of ε
+    leaves their Vega-Lite specification as it was (the browser then updates the data instead of
+    rebuilding two maps), while the note still follows the run."""
+    views = [chart_frames(open_page(BY_ID["cliffs"], {"part": "cliff", "lr": lr}))[:2]
+             for lr in ("0.15", "0.16")]
+    for (spec_a, frames_a), (spec_b, frames_b) in zip(*views):
+        assert spec_a == spec_b
+        assert "no clipping: step 50" in _exit_note(frames_a)
+        assert "no clipping: step 40" in _exit_note(frames_b)

@@ -182,13 +182,31 @@ def paths(path: pd.DataFrame, exits: pd.DataFrame, methods: Sequence[str], *, w_
                                strokeWidth=1.5),
                base.mark_text(align="left", dx=9, dy=-9, fontSize=13, fontWeight="bold",
                               color="white").encode(text=alt.Text("label:N"))]
-    if len(exits):
-        layers.append(alt.Chart(exits).mark_point(shape="cross", size=260, filled=True, color="white",
-                                                  stroke="black", strokeWidth=1, clip=False).encode(
-            x=x, y=y, tooltip=[alt.Tooltip("method:N"), alt.Tooltip("step:Q"),
-                               alt.Tooltip("w_to:Q", format=".4g"),
-                               alt.Tooltip("b_to:Q", format=".4g")]))
+    # Always drawn (empty when no run left): a layer that comes and goes would change the chart's
+    # specification, and the browser then rebuilds the whole map instead of updating its data.
+    layers.append(alt.Chart(exits).mark_point(shape="cross", size=260, filled=True, color="white",
+                                              stroke="black", strokeWidth=1, clip=False).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("method:N"), alt.Tooltip("step:Q"),
+                           alt.Tooltip("w_to:Q", format=".4g"), alt.Tooltip("b_to:Q", format=".4g")]))
     return layers
+
+
+def exit_notes(exits: pd.DataFrame, *, w_range, b_range) -> list[alt.Chart]:
+    """Layers: two short lines per run that left the view ('✕ no clipping: step 40' and
+    '→ (w, b) = (161, 250)'), white on a black outline in the map's bottom-left corner. The text
+    is data, not a title, so that the chart's specification stays the same when the runs
+    change (the browser then updates the map's data instead of rebuilding it)."""
+    lines = [line for a, k, u, c in zip(exits["method"], exits["step"], exits["w_to"], exits["b_to"])
+             for line in (f"✕ {a}: step {k}", f"   → (w, b) = ({u:.3g}, {c:.3g})")]
+    notes = pd.DataFrame({"w": [w_range[0] + 0.02 * (w_range[1] - w_range[0])],
+                          "b": [b_range[0] + 0.02 * (b_range[1] - b_range[0])],
+                          "label": ["\n".join(lines)]}).iloc[:1 if lines else 0]
+    x, y = _axes(w_range, b_range)
+    text = alt.Chart(notes).encode(x=x, y=y, text=alt.Text("label:N"))
+    style = dict(align="left", baseline="bottom", fontSize=12, fontWeight="bold", lineBreak="\n",
+                 lineHeight=16)
+    return [text.mark_text(stroke="black", strokeWidth=2.5, strokeJoin="round", color="black", **style),
+            text.mark_text(color="white", **style)]
 
 
 def per_step(hist: pd.DataFrame, field: str, methods: Sequence[str], *, y_title: str, title: str,
@@ -244,19 +262,15 @@ def map_chart(m, history: pd.DataFrame, methods: Sequence[str], field: str, titl
     """One map (a :class:`core.cliffs.CliffMap`) of ``field`` ('loss' on a fixed log scale from
     1e-4 to 0.5, or 'grad_norm' on :func:`log_domain`) with the runs' paths cut at its edge, the
     wall's centre line if ``wall``, the outline of the ``zoom`` window (w_range, b_range) if
-    given, a subtitle saying where each run that left the view went, and the click selection
-    ``pick`` (lifted out of the invisible grid)."""
+    given, a note saying where each run that left the view went (:func:`exit_notes`), and the
+    click selection ``pick`` (lifted out of the invisible grid)."""
     win = dict(w_range=m.w_range, b_range=m.b_range)
     path, exits = cl.path_in_window(history, **win)
     dom = (1e-4, 0.5) if field == "loss" else log_domain(m.grid[field])
     heat = heatmap(m.grid, m.n, field, "L" if field == "loss" else "‖∇L‖", dom, select="pick", **win)
     over = paths(path, exits, methods, wall=cl.wall_line(**win) if wall else None,
                  box=cl.window_box(*zoom) if zoom else None, **win)
-    sub = [f"✕ {a} left the view at step {k} → (w, b) = ({u:.3g}, {c:.3g})"
-           for a, k, u, c in zip(exits["method"], exits["step"], exits["w_to"], exits["b_to"])]
-    return _finished(heat + over, height=MAP_HEIGHT,
-                     title=alt.TitleParams(title, subtitle=sub or alt.Undefined, subtitleFontSize=13,
-                                           subtitleColor="#D55E00"),
+    return _finished(heat + over + exit_notes(exits, **win), height=MAP_HEIGHT, title=title,
                      resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent",
                                                                    strokeDash="independent")))
 
