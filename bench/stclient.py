@@ -230,10 +230,7 @@ def default_params(page: PageInfo, part: str | None = None) -> dict[str, str]:
 def nudgeable(page: PageInfo, part: str | None = None) -> list[K.Knob]:
     """The knobs a student turns on this page with ``part`` open (default: the first part): its
     visible shared knobs and the own knobs that part draws."""
-    own = page.knobs
-    if page.parts:
-        used = page.part(part or page.parts[0].id).knobs
-        own = tuple(k for k in own if k.name in used)
+    own = page.own_of(part)
     return [K.SHARED_BY_NAME[n] for n in page.shared_of(part) if n not in NOT_NUDGED] + \
         [k for k in own if k.name not in NOT_NUDGED and k.kind != "names"]
 

@@ -35,12 +35,8 @@ def widget(at: AppTest, knob: K.Knob):
 def page_knobs(page: PageInfo, part: str | None = None) -> list[tuple[str, K.Knob]]:
     """The knobs a page draws with ``part`` open (default: its first part): the shared ones it
     uses, then its own (those the part uses)."""
-    own = page.knobs
-    if page.parts:
-        used = page.part(part or page.parts[0].id).knobs
-        own = tuple(k for k in page.knobs if k.name in used)
-    shared = page.shared_of(part)
-    return [("shared", K.SHARED_BY_NAME[n]) for n in shared] + [(page.id, k) for k in own]
+    return ([("shared", K.SHARED_BY_NAME[n]) for n in page.shared_of(part)]
+            + [(page.id, k) for k in page.own_of(part)])
 
 
 def part_ids(page: PageInfo) -> list[str | None]:

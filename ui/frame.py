@@ -170,7 +170,7 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     if info.parts:
         part = info.part(K.value(info.id, info.part_knob))
         body = _tabs(info, part)
-        own = tuple(k for k in info.knobs if k.name in part.knobs)
+        own = info.own_of(part.id)
         shared = info.shared_of(part.id)
     lay = _Layout(info, dict(limits or {}), present, shared, own, body=body or st.container(),
                   **slots)

@@ -63,6 +63,13 @@ class PageInfo(NamedTuple):
     def part(self, part_id: str) -> Part:
         return next(p for p in self.parts if p.id == part_id)
 
+    def own_of(self, part_id: str | None = None) -> tuple[Knob, ...]:
+        """The page's own knobs drawn with ``part_id`` open (default: the first part)."""
+        if not self.parts:
+            return self.knobs
+        used = self.part(part_id or self.parts[0].id).knobs
+        return tuple(k for k in self.knobs if k.name in used)
+
     def shared_of(self, part_id: str | None = None) -> tuple[str, ...]:
         """The shared knobs drawn with ``part_id`` open (default: the first part), in the page's
         order."""
