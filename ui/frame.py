@@ -15,6 +15,7 @@ left there), not the page's title, tabs and notes.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,8 +71,8 @@ def link_params(target: PageInfo) -> dict[str, str]:
 
 
 def menu(current: PageInfo) -> None:
-    """The menu: the pages that exist, in the book's order, carrying the knob values."""
-    st.markdown(f"**{APP_TITLE}**  \n*Deep Learning*, chapter 8")
+    """The menu's links: the pages that exist, in the book's order, carrying the knob values
+    (its title is drawn once by :func:`frame`)."""
     for p in PAGES:
         if p.exists():
             st.page_link(p.file, label=p.menu_label, icon=f":material/{p.icon}:",
@@ -145,14 +146,24 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     st.set_page_config(page_title=f"{info.label} · {APP_TITLE}" if info.id != "home" else APP_TITLE,
                        page_icon=FAVICON, layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")
+    own, shared, part = info.knobs, info.shared, None
+    if info.parts:
+        part = info.part(K.value(info.id, info.part_knob))
+        own, shared = info.own_of(part.id), info.shared_of(part.id)
+    # The sidebar's static text is drawn here, once per full run; a knob change reruns only the
+    # part's fragment, which refills the slots (every element it sends costs the browser time).
     with st.sidebar:
+        st.markdown(f"**{APP_TITLE}**  \n*Deep Learning*, chapter 8")
         slots = {"menu": st.container()}
         st.divider()
         K.render("shared", K.PRESENT)
+        if shared and not present:
+            st.markdown("**Shared knobs** (kept in the link and across pages)")
         slots["knobs"] = st.container()
         if info.id != "home":
             st.divider()
             st.markdown("**Share and export**")
+            st.caption("Link to this view (every knob included):")
             slots["share"] = st.container()
         else:
             slots["share"] = None
@@ -166,12 +177,7 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
             st.markdown(f"{claim} *(book §{info.section})*")
     for n in notices:
         st.warning(n, icon=":material/link_off:")
-    own, body, shared = info.knobs, None, info.shared
-    if info.parts:
-        part = info.part(K.value(info.id, info.part_knob))
-        body = _tabs(info, part)
-        own = info.own_of(part.id)
-        shared = info.shared_of(part.id)
+    body = _tabs(info, part) if part is not None else None
     lay = _Layout(info, dict(limits or {}), present, shared, own, body=body or st.container(),
                   **slots)
     _run.layout = lay
@@ -199,16 +205,14 @@ def _controls(lay: _Layout, body: Any) -> dict[str, Any]:
     # page's own knobs in the row under the title.
     if lay.shared and not lay.present:
         with lay.knobs:
-            st.markdown("**Shared knobs** (kept in the link and across pages)")
             for name in lay.shared:
                 values[name] = K.render("shared", K.SHARED_BY_NAME[name], limits.get(name))
     row = [("shared", K.SHARED_BY_NAME[n]) for n in lay.shared if lay.present and visible(n)]
     row += [(info.id, k) for k in lay.own if visible(k.name)]
-    if row:
-        with body:
-            for col, (scope, knob) in zip(st.columns(len(row)), row):
-                with col:
-                    values[knob.name] = K.render(scope, knob, limits.get(knob.name))
+    if row:  # one wrapping row (a block per knob fewer than columns)
+        with body, st.container(horizontal=True, gap="medium"):
+            for scope, knob in row:
+                values[knob.name] = K.render(scope, knob, limits.get(knob.name))
     for name, (lo, hi) in limits.items():  # clamp what is not drawn too
         if isinstance(values.get(name), (int, float)) and not isinstance(values[name], bool):
             values[name] = type(values[name])(min(max(values[name], lo), hi))
@@ -219,7 +223,6 @@ def _controls(lay: _Layout, body: Any) -> dict[str, Any]:
         menu(info)
     if lay.share is not None:
         with lay.share:
-            st.caption("Link to this view (every knob included):")
             st.code(_view_link(params), language=None, wrap_lines=True)
     return values
 
@@ -246,7 +249,7 @@ def run_part(parts: dict[str, Callable[[dict[str, Any]], None]]) -> None:
     lay = _run.layout
 
     def part() -> None:
-        v = _controls(lay, st.container())
+        v = _controls(lay, contextlib.nullcontext())  # the row goes straight into the fragment
         parts[v["part"]](v)
 
     with lay.body:
