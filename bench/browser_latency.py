@@ -12,7 +12,14 @@ The same measurement runs first on bench/floor_app.py (one slider, one 20-point 
 a second `streamlit run` in the same run: that is the floor. The issue's target is a page's warm
 median within 2x the floor's.
 
-Prints a table; asserts nothing. Usage:
+A second table splits each warm press into phases, from WebSocket timestamps taken in the page
+(a wrapper around the page's WebSocket records when each frame is sent and received): keydown to
+the rerun request sent, to the server's first reply, to the script shown as running, to the
+server's last message, to the script idle, and the number of messages. The server's share is the
+gap from the request to its first reply (and between messages, while the script runs); the rest
+is the browser's own work (React rendering each message, style and layout, Vega).
+
+Prints two tables; asserts nothing. Usage:
     python bench/browser_latency.py [--presses N] [--pages id,id,...]
 """
 
@@ -34,8 +41,17 @@ from ui import knobs as K
 QUIET_MS = 300  # a chart counts as redrawn once its SVG has not changed for this long
 NO_CHANGE_MS = 5000  # after the script is idle, give up waiting for a chart change
 
+# Installed before the page loads: every WebSocket frame's time, sent or received.
+WS_LOG = """(() => { const W = window.WebSocket; window.__ws = [];
+  function Logged(...a) { const ws = new W(...a); const send = ws.send.bind(ws);
+    ws.send = d => { window.__ws.push(["send", performance.now()]); return send(d); };
+    ws.addEventListener("message", () => window.__ws.push(["recv", performance.now()]));
+    return ws; }
+  Logged.prototype = W.prototype; Object.assign(Logged, W); window.WebSocket = Logged; })();"""
+
 # Installed before each press: records the keydown, the script state and chart mutations.
 ARM = """() => {
+  if (window.__ws) window.__ws.length = 0;
   const app = document.querySelector("[data-testid='stApp']");
   const charts = () => [...document.querySelectorAll("[data-testid='stVegaLiteChart'] svg")]
       .map(s => s.innerHTML);
@@ -75,8 +91,15 @@ DONE = f"""() => {{
 }}"""
 
 RESULT = """() => { const B = window.__bench; B.observer.disconnect();
+  const ws = window.__ws || [], t = x => x === undefined ? null : x[1] - B.t0;
+  const sent = ws.find(x => x[0] === "send" && x[1] >= B.t0);
+  const got = sent ? ws.filter(x => x[0] === "recv" && x[1] >= sent[1] && x[1] <= (B.idle ?? 1e12)) : [];
   return {ms: Math.max(B.idle ?? 0, B.lastChart ?? 0) - B.t0, changed: B.changed(),
-          sawRun: B.running !== null}; }"""
+          sawRun: B.running !== null,
+          phases: {sent: t(sent), first: t(got[0]), running: B.running === null ? null : B.running - B.t0,
+                   last: t(got[got.length - 1]), idle: B.idle === null ? null : B.idle - B.t0,
+                   chart: B.lastChart === null ? null : B.lastChart - B.t0, messages: got.length}}; }"""
+PHASES = ("sent", "first", "running", "last", "idle", "chart", "messages")
 
 
 def slider_knob(page, part=None) -> K.Knob | None:
@@ -87,11 +110,14 @@ def slider_knob(page, part=None) -> K.Knob | None:
     return (lr or sliders or [None])[0]
 
 
-def time_presses(browser, url: str, slider_name: str, presses: int) -> tuple[list, list, int]:
+def time_presses(browser, url: str, slider_name: str, presses: int
+                 ) -> tuple[list, list, int, dict[str, list]]:
     """Open ``url``, then time ``presses`` ArrowRight presses on the slider and as many ArrowLeft
-    presses back: (right-press seconds, left-press seconds, presses whose chart did not change)."""
+    presses back: (right-press seconds, left-press seconds, presses whose chart did not change,
+    the left presses' phases: name -> values in ms, see PHASES)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = ctx.new_page()
+    page.add_init_script(WS_LOG)
     try:
         page.goto(url)
         wait_for_app(page)
@@ -101,6 +127,7 @@ def time_presses(browser, url: str, slider_name: str, presses: int) -> tuple[lis
         slider = page.get_by_role("slider", name=re.compile("^" + re.escape(slider_name))).first
         slider.focus()
         out = {"ArrowRight": [], "ArrowLeft": []}
+        phases = {k: [] for k in PHASES}
         unchanged = 0
         for key in ["ArrowRight"] * presses + ["ArrowLeft"] * presses:
             page.evaluate(ARM)
@@ -109,7 +136,11 @@ def time_presses(browser, url: str, slider_name: str, presses: int) -> tuple[lis
             r = page.evaluate(RESULT)
             unchanged += not r["changed"]
             out[key].append(r["ms"] / 1000)
-        return out["ArrowRight"], out["ArrowLeft"], unchanged
+            if key == "ArrowLeft":
+                for k in PHASES:
+                    if r["phases"][k] is not None:
+                        phases[k].append(r["phases"][k])
+        return out["ArrowRight"], out["ArrowLeft"], unchanged, phases
     finally:
         ctx.close()
 
@@ -128,7 +159,7 @@ def main() -> None:
     print(machine())
     print(f"# {args.presses} presses right (new values: cold cache) then {args.presses} back "
           f"(warm cache); seconds from keydown to idle script and redrawn chart", flush=True)
-    rows = []
+    rows, phase_rows = [], []
     with Server() as app, Server("bench/floor_app.py") as floor, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         targets = [("floor (1 slider)", f"{floor.url}/", "value", "Value")]
@@ -137,7 +168,9 @@ def main() -> None:
                     for p, part in where]
         floor_warm = None
         for name, url, knob, label in targets:
-            cold, warm, unchanged = time_presses(browser, url, label, args.presses)
+            cold, warm, unchanged, phases = time_presses(browser, url, label, args.presses)
+            phase_rows.append([name] + [f"{statistics.median(phases[k]):.0f}" if phases[k] else "-"
+                                        for k in PHASES])
             med_c, med_w = statistics.median(cold), statistics.median(warm)
             floor_warm = floor_warm or med_w
             rows.append([name, knob, f"{med_c:.2f}", f"{max(cold):.2f}", f"{med_w:.2f}",
@@ -147,6 +180,10 @@ def main() -> None:
     print()
     print(table(["page/part", "knob", "cold median s", "cold max s", "warm median s", "warm max s",
                  "warm / floor", "no chart change"], rows))
+    print()
+    print("# Warm presses split into phases: median ms from the keydown to each event")
+    print(table(["page/part", "request sent", "first reply", "shown running", "last message",
+                 "script idle", "chart redrawn", "messages"], phase_rows))
 
 
 if __name__ == "__main__":
