@@ -41,11 +41,31 @@ def downsample(df: pd.DataFrame, max_rows: int = 1500, by: str | None = None) ->
 
 
 def _scale(log: bool, domain=None, **kw):
+    """A scale: log or linear; ``domain`` (lo, hi) written into the specification, or "data":
+    exactly the extent of the layers' data (no rounding, no forced zero; see :func:`extent`)."""
     if log:
         kw["type"] = "log"
-    if domain is not None:
+    if isinstance(domain, str) and domain == "data":
+        kw.update(zero=False, nice=False)
+    elif domain is not None:
         kw.update(domain=list(domain), clamp=True)
     return alt.Scale(**kw) if kw else alt.Undefined
+
+
+DATA_DOMAIN = _scale(False, "data")
+
+
+def extent(x: str, y: str, x_at: float, lo: float, hi: float) -> alt.Chart:
+    """An invisible layer whose two points span [lo, hi] on the y-axis (at x = ``x_at``).
+
+    Layered with charts whose y-scales are ``"data"`` (see :func:`_scale`), it makes the axis
+    run from lo to hi through the chart's data instead of through a domain written into its
+    specification. Streamlit's browser side swaps a chart's data in place when only the data
+    changed, but rebuilds the whole chart when its specification changed, several times slower;
+    a range computed from the numbers therefore belongs in the data. The other layers must stay
+    inside [lo, hi] (cut them first), since the axis covers all of the data."""
+    return alt.Chart(pd.DataFrame({x: [float(x_at)] * 2, y: [float(lo), float(hi)]})).mark_point(
+        opacity=0, size=0).encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"))
 
 
 def series_encoding(field: str, domain: Sequence[str], title: str | None = None, dash: bool = True,

@@ -106,14 +106,15 @@ def log_norm(path: pd.DataFrame, cols: dict[str, str], lines: pd.DataFrame, *, t
     order = list(cols.values()) + list(dict.fromkeys(ref["series"]))
     ch = C.lines(pd.concat([meas, ref], ignore_index=True), "step", "log10", series="series",
                  domain=order, x_title="steps back t", y_title=y_title, title=title,
-                 y_domain=(lo, hi), height=HEIGHT)
+                 y_domain="data", height=HEIGHT)
+    span = C.extent("step", "log10", 0, lo, hi)  # the y-range as data: see C.extent
     if eigen is None or eigen.empty:
-        return alt.layer(ch)
+        return alt.layer(ch, span)
     grey = alt.Chart(cut(eigen, lo, hi)).mark_line(color=GREY, strokeWidth=1, opacity=0.7,
                                                    clip=True).encode(
-        x=alt.X("step:Q"), y=alt.Y("log10:Q", scale=alt.Scale(domain=[lo, hi])), detail=alt.Detail("line:N"),
+        x=alt.X("step:Q"), y=alt.Y("log10:Q", scale=C.DATA_DOMAIN), detail=alt.Detail("line:N"),
         tooltip=[alt.Tooltip("line:N")])
-    return alt.layer(grey, ch)
+    return alt.layer(grey, ch, span)
 
 
 def eigen_plane(eig: pd.DataFrame, rho: float) -> alt.HConcatChart:
@@ -164,8 +165,9 @@ def step_factor(path: pd.DataFrame, cols: dict[str, str], rules: dict[str, float
     lo, hi = 10 ** (np.floor(4 * np.log10(lo)) / 4), 10 ** (np.ceil(4 * np.log10(hi)) / 4)  # see y_range
     ch = C.lines(data, "step", "gain", series="series", domain=list(cols.values()), log_y=True,
                  x_title="steps back t", y_title="factor of step t: ‖Jₜu‖", title=title,
-                 y_domain=(lo, hi), height=HEIGHT)
-    return alt.layer(ch, C.hrules(merge_rules(rules)))
+                 y_domain="data", height=HEIGHT)
+    first = float(data["step"].min()) if len(data) else 0.0
+    return alt.layer(ch, C.hrules(merge_rules(rules)), C.extent("step", "gain", first, lo, hi))
 
 
 def alignment(path: pd.DataFrame, bound) -> alt.Chart:
@@ -191,17 +193,17 @@ def ensembles(bands: pd.DataFrame, theory: pd.DataFrame, rho_line: pd.DataFrame)
     data = pd.concat([meds[["series", "step", "log10"]], th[["series", "step", "log10"]],
                       cut(rho_line.assign(series=names[3]), lo, hi, group="series")])
     ch = C.lines(data, "step", "log10", series="series", domain=names, x_title="depth t (layers)",
-                 y_title="log₁₀ ‖gₜ‖ / ‖g₀‖", y_domain=(lo, hi), height=HEIGHT,
+                 y_title="log₁₀ ‖gₜ‖ / ‖g₀‖", y_domain="data", height=HEIGHT,
                  title="Same W every layer versus a fresh W per layer")
     areas = [alt.Chart(bands[bands["ensemble"] == e]).mark_area(opacity=0.18, color=col, clip=True)
-             .encode(x=alt.X("step:Q"), y=alt.Y("q10:Q", scale=alt.Scale(domain=[lo, hi])),
+             .encode(x=alt.X("step:Q"), y=alt.Y("q10:Q", scale=C.DATA_DOMAIN),
                      y2=alt.Y2("q90:Q"))
              for e, col in (("shared W", C.OKABE_ITO[0]), ("fresh W per layer", C.OKABE_ITO[1]))]
     edges = theory.melt(id_vars="step", value_vars=["lo", "hi"], var_name="edge", value_name="log10")
     band = alt.Chart(edges).mark_line(color=C.OKABE_ITO[2], strokeDash=[2, 2], strokeWidth=1.5,
                                       clip=True).encode(
-        x=alt.X("step:Q"), y=alt.Y("log10:Q", scale=alt.Scale(domain=[lo, hi])), detail=alt.Detail("edge:N"))
-    return alt.layer(*areas, band, ch)
+        x=alt.X("step:Q"), y=alt.Y("log10:Q", scale=C.DATA_DOMAIN), detail=alt.Detail("edge:N"))
+    return alt.layer(*areas, band, ch, C.extent("step", "log10", 0, lo, hi))
 
 
 def sample_paths(paths: pd.DataFrame) -> alt.Chart:
