@@ -103,8 +103,9 @@ def order(k):
     with right:
         lag = " and ".join(f"{o}: {v:+.2f}" if v == v else f"{o}: n/a (too few batches per epoch)"
                            for o, v in s2.corr_at.items())
-        show_chart(chart_spec(CM.trace_chart, s2.trace, mo.ORDERS, B), s2.trace,
-                   "successive_gradients", f"Lag-1 correlation of successive errors: {lag}. "
+        show_chart(chart_spec(CM.trace_chart, s2.trace, mo.ORDERS), s2.trace,
+                   "successive_gradients", f"Batches of B = {B:,}. Lag-1 correlation of successive "
+                   f"errors: {lag}. "
                    "Stored order: runs of one patient's bias; shuffled: independent draws.",
                    "Minibatch gradient errors step by step in stored and shuffled order")
     left, right = st.columns(2)

@@ -6,6 +6,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core import local_minima as lm
@@ -319,3 +320,21 @@ def test_each_part_alone_renders_its_own_numbers_and_charts_and_computes_nothing
     assert set(calls) & set(COMPUTE) == computed
     others = {label for p, (ls, _, _) in PARTS.items() if p != part for label in ls}
     assert not others & {m.label for m in at.metric}
+
+
+@pytest.mark.parametrize("costs", [[0.0, 0.004, 0.011, 0.031, 0.19, np.nan],
+                                   [3e-9, 0.5, 0.5, 2.7, np.inf, 17.0]])
+def test_cost_bins_count_every_finite_restart_once_in_the_bin_that_holds_it(costs):
+    from ui.charts_local_minima import OUTCOMES, cost_bins
+    final = pd.DataFrame({"cost": costs, "outcome": [OUTCOMES[i % 2] for i in range(len(costs))]})
+    bins, hi = cost_bins(final)
+    finite = final[np.isfinite(final["cost"])]
+    assert bins["count"].sum() == len(finite)
+    assert hi >= 0.2 and hi > finite["cost"].max()
+    for _, row in finite.iterrows():
+        hit = bins[(bins["start"] <= row["cost"]) & (row["cost"] < bins["end"])]
+        assert len(hit[hit["outcome"] == row["outcome"]]) == 1
+    step = (bins["end"] - bins["start"]).to_numpy()
+    assert np.allclose(step, step[0])  # one bin width: 0.01, or a power of ten past a cost of 1
+    assert step[0] == pytest.approx(0.01 if hi <= 1 else 10 ** round(math.log10(step[0])))
+    assert hi / step[0] <= 101

@@ -64,8 +64,14 @@ def extent(x: str, y: str, x_at: float, lo: float, hi: float) -> alt.Chart:
     changed, but rebuilds the whole chart when its specification changed, several times slower;
     a range computed from the numbers therefore belongs in the data. The other layers must stay
     inside [lo, hi] (cut them first), since the axis covers all of the data."""
-    return alt.Chart(pd.DataFrame({x: [float(x_at)] * 2, y: [float(lo), float(hi)]})).mark_point(
-        opacity=0, size=0).encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"))
+    return span(x, [x_at, x_at], y, [lo, hi])
+
+
+def span(x: str, xs: Sequence[float], y: str, ys: Sequence[float]) -> alt.Chart:
+    """Invisible points (xs, ys) in the fields ``x`` and ``y``: the ranges of both axes as data
+    (:func:`extent` for the y-axis alone)."""
+    return alt.Chart(pd.DataFrame({x: np.asarray(xs, dtype=float), y: np.asarray(ys, dtype=float)})
+                     ).mark_point(opacity=0, size=0).encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"))
 
 
 def series_encoding(field: str, domain: Sequence[str], title: str | None = None, dash: bool = True,

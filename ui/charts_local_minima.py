@@ -39,21 +39,40 @@ def legend_columns(chart: alt.Chart, columns: int) -> alt.Chart:
     return chart
 
 
-def cost_histogram(final: pd.DataFrame, best: float, tol: float, num_steps: int) -> alt.LayerChart:
-    """Final costs of the restarts, stacked by outcome, with the 'best + tolerance' line."""
+def cost_bins(final: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """The histogram of the finite final costs, per outcome: columns start, end, outcome, count
+    (bins of 0.01 from 0, coarser past a cost of 1: at most about 100 bins), and the right end
+    of the axis (at least 0.2, and past the largest cost)."""
     data = C.finite(final, ["cost"])
     top = float(data["cost"].max()) if len(data) else 0.0
     hi = max(0.2, float(np.ceil((top + 0.03) * 20) / 20))
-    step = 0.01 if hi <= 1 else float(10 ** np.ceil(np.log10(hi / 50)))  # at most ~100 bins
+    step = 0.01 if hi <= 1 else float(10 ** np.ceil(np.log10(hi / 50)))
     hi = float(np.ceil(hi / step) * step)
-    bars = alt.Chart(data, height=C.HEIGHT, title="Final cost of every restart").mark_bar(
-        stroke="white", strokeWidth=0.5).encode(
-        x=alt.X("cost:Q", bin=alt.Bin(extent=[0, hi], step=step),
-                title=f"final cost L after {num_steps} steps", axis=alt.Axis(format=".2f")),
-        y=alt.Y("count():Q", title="restarts", stack=True),
+    k = np.floor(data["cost"].to_numpy() / step).astype(int)
+    counts = (pd.DataFrame({"k": k, "outcome": data["outcome"].to_numpy()})
+              .groupby(["k", "outcome"], as_index=False).size().rename(columns={"size": "count"}))
+    counts.insert(0, "start", counts["k"] * step)
+    counts.insert(1, "end", (counts["k"] + 1) * step)
+    return counts.drop(columns="k"), hi
+
+
+def cost_histogram(final: pd.DataFrame, best: float, tol: float, num_steps: int) -> alt.LayerChart:
+    """Final costs of the restarts, stacked by outcome, with the 'best + tolerance' line.
+
+    Binned here rather than by Vega-Lite: its bins' extent would be written into the chart's
+    specification, which would then change with the costs (see ui.charts.extent)."""
+    counts, hi = cost_bins(final)
+    bars = alt.Chart(counts, height=C.HEIGHT, title="Final cost of every restart").mark_bar(
+        orient="vertical", stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("start:Q", title=f"final cost L after {num_steps} steps", axis=alt.Axis(format=".2f"),
+                scale=C.DATA_DOMAIN),
+        x2=alt.X2("end:Q"),
+        y=alt.Y("count:Q", title="restarts", stack=True),
         color=_outcome_color(),
-        tooltip=[alt.Tooltip("count():Q", title="restarts"), alt.Tooltip("outcome:N")])
-    layers = [bars]
+        tooltip=[alt.Tooltip("start:Q", title="cost from", format=".2f"),
+                 alt.Tooltip("end:Q", title="to", format=".2f"),
+                 alt.Tooltip("count:Q", title="restarts"), alt.Tooltip("outcome:N")])
+    layers = [bars, C.span("start", [0, hi], "count", [0, 0])]  # the x-axis from 0 to hi
     if np.isfinite(best):
         layers.append(C.vrule(best + tol, f"best + {tol:g}", color="#555555"))
     return C.finish(alt.layer(*layers))

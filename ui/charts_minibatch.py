@@ -135,11 +135,13 @@ def variance_chart(variance: pd.DataFrame, orders, batch: int) -> alt.LayerChart
                              y_title="variance of the batch mean (log)"))
 
 
-def trace_chart(trace: pd.DataFrame, orders, batch: int) -> alt.Chart:
-    """Part 2: the minibatch gradient error step by step over one epoch, per order."""
+def trace_chart(trace: pd.DataFrame, orders) -> alt.Chart:
+    """Part 2: the minibatch gradient error step by step over one epoch, per order. (The batch
+    size is in the page's caption, not the title: a title that changes with B would make the
+    browser rebuild the chart instead of swapping its data; see ui.charts.extent.)"""
     return C.finish(C.lines(trace, "step", "error", series="order", domain=list(orders),
                             x_title="step (one epoch)", y_title="minibatch gradient error",
-                            title=f"Successive minibatch gradients at B = {batch:,}"))
+                            title="Successive minibatch gradients"))
 
 
 def correlation_chart(correlation: pd.DataFrame, orders, batch: int) -> alt.LayerChart:
