@@ -67,10 +67,9 @@ def finish(chart, max_chars: int = 40):
 
 
 def y_range(*values, pad: float = 0.08, grid: float = 0.25) -> tuple[float, float]:
-    """A y-domain around the finite values (at least 2 decades tall), padded, its ends rounded
-    outwards to multiples of ``grid``: a domain is part of the chart's specification, and a
-    browser rebuilds a chart whose specification changed instead of only swapping its data, so
-    a small change of the data (another dimension, one more step) keeps the same domain."""
+    """A y-range around the finite values (at least 2 decades tall), padded, its ends rounded
+    outwards to multiples of ``grid`` (round numbers at the axis ends). The charts hand it to
+    Vega-Lite as data (ui.charts.extent), not as a domain in the specification."""
     v = np.concatenate([np.asarray(x, dtype=float).ravel() for x in values])
     v = v[np.isfinite(v)]
     lo, hi = (float(v.min()), float(v.max())) if len(v) else (-1.0, 1.0)
@@ -123,7 +122,8 @@ def eigen_plane(eig: pd.DataFrame, rho: float) -> alt.HConcatChart:
     circles = pd.concat([pd.DataFrame({"circle": name, "k": np.arange(181), "re": r * np.cos(a),
                                        "im": r * np.sin(a)})
                          for name, r in (("|λ| = 1 (unit circle)", 1.0), (f"|λ| = ρ = {rho:.2f}", rho))])
-    R = float(np.ceil(115 * max(1.0, rho)) / 100)  # 1.15 max(1, rho), rounded up: see y_range
+    # 1.15 max(1, rho) rounded up, so round-off in rho leaves the specification as it is
+    R = float(np.ceil(115 * max(1.0, rho)) / 100)
     sc = alt.Scale(domain=[-R, R])
     names = list(dict.fromkeys(circles["circle"]))
     ring = alt.Chart(circles).mark_line(strokeWidth=2, clip=True).encode(
@@ -162,7 +162,7 @@ def step_factor(path: pd.DataFrame, cols: dict[str, str], rules: dict[str, float
     v = np.concatenate([data["gain"].to_numpy(), list(rules.values())])
     v = v[np.isfinite(v) & (v > 0)]
     lo, hi = (v.min() / 1.6, v.max() * 1.6) if len(v) else (0.1, 10.0)
-    lo, hi = 10 ** (np.floor(4 * np.log10(lo)) / 4), 10 ** (np.ceil(4 * np.log10(hi)) / 4)  # see y_range
+    lo, hi = 10 ** (np.floor(4 * np.log10(lo)) / 4), 10 ** (np.ceil(4 * np.log10(hi)) / 4)  # round ends
     ch = C.lines(data, "step", "gain", series="series", domain=list(cols.values()), log_y=True,
                  x_title="steps back t", y_title="factor of step t: ‖Jₜu‖", title=title,
                  y_domain="data", height=HEIGHT)
