@@ -160,7 +160,8 @@ def sgd(k):
     left, right = st.columns(2)
     with left:
         show_chart(chart_spec(CM.noise_chart, s3.noise, B), s3.noise, "noise_scale",
-                   f"Measured from {s3.sample:,} examples at each point. As the gradient shrinks "
+                   f"SGD at B = {B:,}, measured from {s3.sample:,} examples at each point. As the "
+                   "gradient shrinks "
                    "the noise scale grows: the best batch grows during training.",
                    "Gradient noise scale along the SGD run")
     with right:

@@ -28,6 +28,8 @@ CASES = [
     ("local_minima", "minima", {"lr": "0.3"}),
     ("local_minima", "minima", {"width": "3"}),
     ("minibatch", "order", {"batch": "80"}),
+    ("minibatch", "sgd", {"batch": "80"}),
+    ("minibatch", "sgd", {"lr": "0.13"}),
     ("minibatch", "error", {"dim": "8"}),
     ("saddle_points", "dimensions", {"lr": "0.13"}),
     ("cliffs", "why", {"lr": "0.13"}),

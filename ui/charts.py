@@ -74,21 +74,32 @@ def span(x: str, xs: Sequence[float], y: str, ys: Sequence[float]) -> alt.Chart:
                      ).mark_point(opacity=0, size=0).encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"))
 
 
-def series_encoding(field: str, domain: Sequence[str], title: str | None = None, dash: bool = True,
-                    colors: Sequence[str] = OKABE_ITO, legend_orient: str = "top",
-                    legend_columns: int | None = None):
+def series_encoding(field: str, domain: Sequence[str] | None, title: str | None = None,
+                    dash: bool = True, colors: Sequence[str] = OKABE_ITO, legend_orient: str = "top",
+                    legend_columns: int | None = None, sort_by: str | None = None):
     """Colour (and dash) encodings of one categorical field with a fixed order of series.
     ``legend_columns`` lays long legends out in that many columns (default: 2 when the
-    labels are long, else one row)."""
-    if legend_columns is None:
-        legend_columns = 2 if sum(len(str(d)) for d in domain) > 40 else len(domain)
+    labels are long, else one row).
+
+    With ``sort_by`` (a numeric field) instead of a ``domain``, the series are ordered by it and
+    their names come from the data: a legend whose names follow a knob (B = 10, B = 100, ...)
+    then leaves the chart's specification alone (see :func:`extent` for why that matters)."""
+    if sort_by is not None:
+        n, sort = len(colors), alt.EncodingSortField(field=sort_by, op="min")
+        scales = {"color": alt.Scale(range=list(colors)), "dash": alt.Scale(range=list(DASHES[:n]))}
+        legend_columns = legend_columns or 3
+    else:
+        n, sort = len(domain), alt.Undefined
+        scales = {"color": alt.Scale(domain=list(domain), range=list(colors[:n])),
+                  "dash": alt.Scale(domain=list(domain), range=list(DASHES[:n]))}
+        if legend_columns is None:
+            legend_columns = 2 if sum(len(str(d)) for d in domain) > 40 else n
     legend = alt.Legend(orient=legend_orient, title=title, labelLimit=320, columns=legend_columns)
-    enc = {"color": alt.Color(f"{field}:N", title=title, legend=legend,
-                              scale=alt.Scale(domain=list(domain), range=list(colors[: len(domain)])))}
+    enc = {"color": alt.Color(f"{field}:N", title=title, legend=legend, sort=sort,
+                              scale=scales["color"])}
     if dash:
-        enc["strokeDash"] = alt.StrokeDash(f"{field}:N", title=title, legend=legend,
-                                           scale=alt.Scale(domain=list(domain),
-                                                           range=list(DASHES[: len(domain)])))
+        enc["strokeDash"] = alt.StrokeDash(f"{field}:N", title=title, legend=legend, sort=sort,
+                                           scale=scales["dash"])
     return enc
 
 
@@ -96,9 +107,12 @@ def lines(df: pd.DataFrame, x: str, y: str, *, series: str | None = None,
           domain: Sequence[str] | None = None, dash: str | None = None,
           dash_domain: Sequence[str] | None = None, log_x: bool = False, log_y: bool = False,
           x_title: str = "", y_title: str = "", title: str = "", y_domain=None, x_domain=None,
-          height: int = HEIGHT, tooltip: Sequence[str] = (), points: bool = False) -> alt.Chart:
+          height: int = HEIGHT, tooltip: Sequence[str] = (), points: bool = False,
+          series_sort: str | None = None) -> alt.Chart:
     """Lines of y against x, one per value of ``series`` (colour, and dash unless ``dash`` names
-    another field: then colour tells the series and dash tells e.g. measured versus theory)."""
+    another field: then colour tells the series and dash tells e.g. measured versus theory).
+    ``series_sort`` orders the series by a numeric field instead of ``domain`` (see
+    :func:`series_encoding`)."""
     data = finite(df, [x, y])
     if log_y:
         data = data[data[y] > 0]
@@ -113,7 +127,9 @@ def lines(df: pd.DataFrame, x: str, y: str, *, series: str | None = None,
                  else alt.Tooltip(f"{c}:N") for c in cols],
     )
     if series:
-        enc.update(series_encoding(series, domain or list(dict.fromkeys(data[series])),
+        enc.update(series_encoding(series, None, dash=dash is None, sort_by=series_sort)
+                   if series_sort else
+                   series_encoding(series, domain or list(dict.fromkeys(data[series])),
                                    dash=dash is None))
     if dash:
         dd = list(dash_domain or dict.fromkeys(data[dash]))

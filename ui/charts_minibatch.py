@@ -165,16 +165,17 @@ def loss_chart(history: pd.DataFrame, x: str) -> alt.Chart:
     """Part 3: the true excess loss of each SGD run against steps or examples (symlog x), runs in
     the order they appear in ``history``."""
     name = {"step": "steps"}.get(x, x)
-    ch = C.lines(history, x, "loss", series="run", domain=list(history["run"].unique()),
+    ch = C.lines(history, x, "loss", series="run", series_sort="batch",
                  log_y=True, y_title="excess true loss (log)", title=f"Loss against {name}")
     return C.finish(symlog_x(ch, x, f"{name} processed (symlog)"))
 
 
 def noise_chart(noise: pd.DataFrame, batch: int) -> alt.LayerChart:
-    """Part 3: B_simple (measured and closed form) and B_noise along the run."""
+    """Part 3: B_simple (measured and closed form) and B_noise along the run at B = ``batch``
+    (named by the rule's label and the page's caption, not the title: see ui.charts.extent)."""
     qs = ["B_simple (data)", "B_simple", "B_noise"]
     ch = symlog_x(C.lines(noise, "step", "value", series="quantity", domain=qs, log_y=True,
-                          y_title="batch size (log)", title=f"Gradient noise scale along B = {batch:,}"),
+                          y_title="batch size (log)", title="Gradient noise scale along your run"),
                   "step", "step (symlog)")
     return C.finish(stack(ch, C.hrules({f"your B = {batch:,}": batch})))
 
