@@ -65,17 +65,18 @@ def cliff(k):
 
     cliff = mp.sharpness > 100
     captions = {
-        "loss": "Two flat plateaus meet at a sharp edge: the cliff. White dashes: where x₀ = 0.5 is an "
-                "unstable fixed point, the wall in theory. White box: the zoom on the right." if cliff
+        "loss": f"At depth T = {T}, two flat plateaus meet at a sharp edge: the cliff. White dashes: "
+                "where x₀ = 0.5 is an unstable fixed point, the wall in theory. White box: the zoom on "
+                "the right." if cliff
         else f"At T = {T} the loss is still smooth (sharpness {mp.sharpness:.3g}×): raise the depth T "
              "and watch a wall grow along the white dashes.",
         "grad_norm": "‖∇L‖ is tiny almost everywhere and huge on a line thinner than a pixel: only grid "
                      "points that land on it light up. Click either map to start there." if cliff
         else "No wall yet: the gradient varies smoothly. Click either map to start there."}
     zoom = cl.zoom_window(k["w0"], k["b0"])
-    maps = {"loss": (mp, f"Loss L(w, b) at T = {T}", {"zoom": zoom, "wall": True}),
-            "grad_norm": (cached(cl.cliff_map)(T, 200, *zoom),
-                          f"‖∇L‖ around the start (zoom ×5), T = {T}", {})}
+    # Titles without T: a title that follows a knob rebuilds the map in the browser.
+    maps = {"loss": (mp, "Loss L(w, b)", {"zoom": zoom, "wall": True}),
+            "grad_norm": (cached(cl.cliff_map)(T, 200, *zoom), "‖∇L‖ around the start (zoom ×5)", {})}
     h = tr.history
     for col, (field, (cmap, title, opts)) in zip(st.columns(2), maps.items()):
         with col:

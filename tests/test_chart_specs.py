@@ -34,6 +34,8 @@ CASES = [
     ("saddle_points", "dimensions", {"lr": "0.13"}),
     ("cliffs", "why", {"lr": "0.13"}),
     ("cliffs", "cliff", {"lr": "0.13"}),
+    ("cliffs", "cliff", {"depth": "40"}),
+    ("cliffs", "cliff", {"w0": "4.5", "b0": "-2.5"}),  # a click on a map moves the start
     ("ill_conditioning", "network", {"lr": "0.13"}),
 ]
 
@@ -50,7 +52,7 @@ def _charts(page_id: str, part: str, params: dict[str, str]) -> list[tuple[dict,
 
 
 @pytest.mark.parametrize("page_id,part,change", CASES,
-                         ids=[f"{p}/{q}-{next(iter(c))}" for p, q, c in CASES])
+                         ids=[f"{p}/{q}-{'+'.join(c)}" for p, q, c in CASES])
 def test_a_knob_changes_the_charts_data_but_not_their_specification(page_id, part, change):
     before, after = _charts(page_id, part, {}), _charts(page_id, part, change)
     assert before and len(before) == len(after)

@@ -70,8 +70,11 @@ def _image_url(values: np.ndarray, domain) -> str:
 
 
 def _scales(w_range, b_range):
-    return (alt.Scale(domain=list(w_range), nice=False, zero=False),
-            alt.Scale(domain=list(b_range), nice=False, zero=False))
+    """The map's w and b scales: exactly the extent of the data, which the legend layer of
+    :func:`heatmap` pins to the window's corners (every other layer is cut to the window). A
+    window written into the specification would change it whenever the start moves, and the
+    browser would rebuild the whole map instead of swapping its data (see ui.charts.extent)."""
+    return (alt.Scale(nice=False, zero=False), alt.Scale(nice=False, zero=False))
 
 
 def _axes(w_range, b_range):
@@ -100,7 +103,8 @@ def heatmap(grid: pd.DataFrame, n: int, field: str, legend_title: str, domain, *
                         "url": [_image_url(grid[field].to_numpy().reshape(n, n), domain)]})
     image = alt.Chart(img).mark_image(aspect=False, smooth=False).encode(
         x=x, x2=alt.X2("w2:Q"), y=y, y2=alt.Y2("b2:Q"), url=alt.Url("url:N"))
-    scale = alt.Scale(type="log", domain=list(domain), scheme="viridis", clamp=True)
+    # The colour scale's range is the legend layer's two values (data, like the window's corners).
+    scale = alt.Scale(type="log", scheme="viridis", clamp=True, nice=False)
     legend = alt.Chart(pd.DataFrame({"w": list(w_range), "b": list(b_range), "v": list(domain)})
                        ).mark_point(opacity=0).encode(
         x=alt.X("w:Q"), y=alt.Y("b:Q"), color=alt.Color("v:Q", scale=scale, title=legend_title,
