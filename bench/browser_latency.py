@@ -20,7 +20,7 @@ gap from the request to its first reply (and between messages, while the script 
 is the browser's own work (React rendering each message, style and layout, Vega).
 
 Prints two tables; asserts nothing. Usage:
-    python bench/browser_latency.py [--presses N] [--pages id,id,...]
+    python bench/browser_latency.py [--presses N] [--pages id,id,...] [--knob depth]
 """
 
 from __future__ import annotations
@@ -102,12 +102,13 @@ RESULT = """() => { const B = window.__bench; B.observer.disconnect();
 PHASES = ("sent", "first", "running", "last", "idle", "chart", "messages")
 
 
-def slider_knob(page, part=None) -> K.Knob | None:
-    """The knob to turn on a page: the learning rate if shown, else its first slider."""
+def slider_knob(page, part=None, prefer: str = "lr") -> K.Knob | None:
+    """The knob to turn on a page: ``prefer`` (the learning rate by default) if the part shows it
+    as a slider, else its first slider."""
     shown = nudgeable(page, part)
     sliders = [k for k in shown if k.kind in ("grid", "int", "float") and k.name != "seed"]
-    lr = [k for k in sliders if k.name == "lr"]
-    return (lr or sliders or [None])[0]
+    chosen = [k for k in sliders if k.name == prefer]
+    return (chosen or sliders or [None])[0]
 
 
 def time_presses(browser, url: str, slider_name: str, presses: int
@@ -150,12 +151,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--presses", type=int, default=4, help="presses each way per page")
     ap.add_argument("--pages", default="", help="comma-separated page ids (default: all with charts)")
+    ap.add_argument("--knob", default="lr", help="the knob to turn where a part shows it as a slider "
+                    "(default lr; elsewhere the part's first slider)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     wanted = set(filter(None, args.pages.split(",")))
     where = [(p, part) for p, part in views() if p.id not in ("home", "lecture_tour")
-             and (not wanted or p.id in wanted) and slider_knob(p, part)]
+             and (not wanted or p.id in wanted) and slider_knob(p, part, args.knob)]
     print(machine())
     print(f"# {args.presses} presses right (new values: cold cache) then {args.presses} back "
           f"(warm cache); seconds from keydown to idle script and redrawn chart", flush=True)
@@ -164,7 +167,8 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         targets = [("floor (1 slider)", f"{floor.url}/", "value", "Value")]
         targets += [(view_name(p, part), f"{app.url}/{p.url_path}?part={part}" if part else
-                     f"{app.url}/{p.url_path}", slider_knob(p, part).name, slider_knob(p, part).label)
+                     f"{app.url}/{p.url_path}", slider_knob(p, part, args.knob).name,
+                     slider_knob(p, part, args.knob).label)
                     for p, part in where]
         floor_warm = None
         for name, url, knob, label in targets:
