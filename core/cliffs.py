@@ -30,13 +30,19 @@ def cliff_sharpness(grad_norm) -> float:
 class CliffMap(NamedTuple):
     """grid: n*n rows, columns w, b, loss, grad_norm (||grad L||, by BPTT); row-major with b
     descending (first row at the top of the map), w ascending. sharpness: cliff_sharpness.
-    w_range, b_range: the window."""
+    w_range, b_range: the window. depth: T. A map is a pure function of (depth, n, w_range,
+    b_range), so those four identify it (:attr:`inputs`)."""
 
     grid: pd.DataFrame
     n: int
     sharpness: float
     w_range: tuple
     b_range: tuple
+    depth: int
+
+    @property
+    def inputs(self) -> tuple:
+        return self.depth, self.n, self.w_range, self.b_range
 
 
 def cliff_map(depth: int, n: int = 200, w_range=W_RANGE, b_range=B_RANGE) -> CliffMap:
@@ -50,7 +56,7 @@ def cliff_map(depth: int, n: int = 200, w_range=W_RANGE, b_range=B_RANGE) -> Cli
     L, G = value_and_grad(depth, np.stack([W, B], axis=-1))
     gn = np.linalg.norm(G, axis=-1)
     grid = pd.DataFrame({"w": W.ravel(), "b": B.ravel(), "loss": L.ravel(), "grad_norm": gn.ravel()})
-    return CliffMap(grid, n, cliff_sharpness(gn), w_range, b_range)
+    return CliffMap(grid, n, cliff_sharpness(gn), w_range, b_range, int(depth))
 
 
 def zoom_window(w0: float, b0: float, half: float = ZOOM) -> tuple[tuple, tuple]:

@@ -429,3 +429,13 @@ def test_a_new_learning_rate_changes_the_maps_data_but_not_their_specification()
         assert spec_a == spec_b
         assert "no clipping: step 50" in _exit_note(frames_a)
         assert "no clipping: step 40" in _exit_note(frames_b)
+
+
+def test_a_cliff_map_is_identified_by_its_inputs():
+    """ui.show keys the maps' chart specifications by CliffMap.inputs instead of hashing 40,000
+    rows per rerun: that is only sound if the inputs determine the map."""
+    a, b = cl.cliff_map(30, 40), cl.cliff_map(30, 40)
+    assert a.inputs == b.inputs == (30, 40, cl.W_RANGE, cl.B_RANGE)
+    pd.testing.assert_frame_equal(a.grid, b.grid)
+    others = [cl.cliff_map(31, 40), cl.cliff_map(30, 41), cl.cliff_map(30, 40, (0.0, 9.0))]
+    assert all(o.inputs != a.inputs for o in others)
