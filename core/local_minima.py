@@ -55,6 +55,9 @@ class Restarts(NamedTuple):
     twin_gap: {start: max |difference| between the two units' parameters after training}.
     theta0, theta: (R, P) initial and final parameters in core.mlp's flat layout; sizes.
     best: the index of the lowest final cost; best_cost; reached: fraction within TOL of it.
+    inputs: the arguments of :func:`restarts` that made it (width, depth, activation,
+        learning_rate, num_restarts, seed, num_steps); the experiment is a pure function of
+        them, so they identify it.
     """
 
     final: pd.DataFrame
@@ -67,6 +70,7 @@ class Restarts(NamedTuple):
     best: int
     best_cost: float
     reached: float
+    inputs: tuple
 
 
 def restarts(width: int = 4, depth: int = 3, activation: str = "tanh", learning_rate: float = 0.15,
@@ -101,7 +105,9 @@ def restarts(width: int = 4, depth: int = 3, activation: str = "tanh", learning_
     keep = [(W[:R], b[:R]) for W, b in t.layers]
     reached = float(np.mean(out == "reached the best"))
     return Restarts(final, history, twins, gap, lt.flat([(W[:R], b[:R]) for W, b in init]), lt.flat(keep),
-                    sizes, best, best_cost, reached)
+                    sizes, best, best_cost, reached,
+                    (int(width), int(depth), str(activation), float(learning_rate), int(num_restarts),
+                     int(seed), int(num_steps)))
 
 
 def width_sweep(depth: int = 3, activation: str = "tanh", learning_rate: float = 0.15,

@@ -48,7 +48,7 @@ def copies(k):
              r"L(\pi\theta)=L(\theta),\qquad \#\{\pi\}=(n!)^m,\qquad "
              r"\theta(\alpha)=(1-\alpha)\,\theta^*+\alpha\,\pi\theta^*")
     res, ok = trained(k)
-    cp = lm.best_copies(res, act, k["seed"]) if ok else None
+    cp = cached(lm.best_copies)(res, act, k["seed"]) if ok else None
     perm = cp.table[cp.table["kind"] == "permutation"] if cp is not None else None
     flips = "2ⁿᵐ sign flips of tanh units" if act == "tanh" else "a continuum of ReLU rescalings"
     extra = (f" Sign flips multiply it by 2ⁿᵐ = {sy.format_count(sy.count_sign_flips(n, m))}."
@@ -164,7 +164,7 @@ def init(k):
     st.latex(r"w_1=w_2\ \Rightarrow\ \frac{\partial L}{\partial w_1}=\frac{\partial L}{\partial w_2},"
              r"\qquad \theta(\alpha)=(1-\alpha)\,\theta_0+\alpha\,\theta_T")
     res, ok = trained(k)
-    lines = lm.init_lines(res, k["activation"]) if ok else None
+    lines = cached(lm.init_lines)(res, k["activation"]) if ok else None
     gap = {key: "diverged" if v != v else f"{v:.2g}" for key, v in res.twin_gap.items()}
     metrics([
         ("Identical start: units' difference", gap["identical start"],

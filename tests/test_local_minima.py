@@ -338,3 +338,17 @@ def test_cost_bins_count_every_finite_restart_once_in_the_bin_that_holds_it(cost
     assert np.allclose(step, step[0])  # one bin width: 0.01, or a power of ten past a cost of 1
     assert step[0] == pytest.approx(0.01 if hi <= 1 else 10 ** round(math.log10(step[0])))
     assert hi / step[0] <= 101
+
+
+def test_restarts_carry_the_inputs_that_determine_them():
+    """ui.show keys cached calls on a Restarts by .inputs instead of hashing its tables: sound only
+    if the same inputs give the same experiment and different ones differ in .inputs."""
+    a = lm.restarts(3, 1, "tanh", 0.15, 5, 0, num_steps=50)
+    b = lm.restarts(3, 1, "tanh", 0.15, 5, 0, num_steps=50)
+    assert a.inputs == b.inputs == (3, 1, "tanh", 0.15, 5, 0, 50)
+    pd.testing.assert_frame_equal(a.history, b.history)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    others = [lm.restarts(3, 1, "relu", 0.15, 5, 0, num_steps=50),
+              lm.restarts(3, 1, "tanh", 0.15, 5, 1, num_steps=50),
+              lm.restarts(3, 1, "tanh", 0.15, 5, 0, num_steps=60)]
+    assert all(o.inputs != a.inputs for o in others)

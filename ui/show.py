@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.cliffs import CliffMap
+from core.local_minima import Restarts
 from ui import exports
 from ui.frame import current_view
 
@@ -20,10 +21,12 @@ _CACHED: dict[Callable, Callable] = {}
 
 
 def cached(fn: Callable) -> Callable:
-    """Cache a core call on its (scalar) arguments, bounded so many students cannot fill memory.
-    One wrapper per function (making a new one costs a read of the function's source)."""
+    """Cache a core call on its arguments (scalars, or core results that carry their inputs: see
+    HASH_FUNCS), bounded so many students cannot fill memory. One wrapper per function (making
+    a new one costs a read of the function's source)."""
     if fn not in _CACHED:
-        _CACHED[fn] = st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False)(fn)
+        _CACHED[fn] = st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False,
+                                    hash_funcs=HASH_FUNCS)(fn)
     return _CACHED[fn]
 
 
@@ -39,6 +42,12 @@ def _frame_digest(df: pd.DataFrame) -> bytes:
         # the same column unpickled from a cache may sit in differently laid-out buffers)
         h.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
     return h.digest()
+
+
+# How cache keys read arguments. Core results that are pure functions of a few inputs carry them
+# (``inputs``) and are keyed by those instead of by their tables, which cost milliseconds to hash
+# on every rerun (two cliff maps of 40,000 rows: 3 ms).
+HASH_FUNCS = {pd.DataFrame: _frame_digest, CliffMap: lambda m: m.inputs, Restarts: lambda r: r.inputs}
 
 
 def metrics(items: Sequence[tuple[str, str, str]]) -> None:
@@ -61,10 +70,8 @@ ChartSpec = exports.ChartSpec
 
 
 # cache_resource, not cache_data: every session gets the same (never mutated) spec object instead
-# of unpickling its own copy of the Arrow bytes on every rerun. A cliff map is keyed by the inputs
-# that determine it, not by its 40,000 rows (hashing those cost 1.5 ms per map on every rerun).
-@st.cache_resource(max_entries=256, ttl=6 * 3600, show_spinner=False,
-                   hash_funcs={pd.DataFrame: _frame_digest, CliffMap: lambda m: m.inputs})
+# of unpickling its own copy of the Arrow bytes on every rerun.
+@st.cache_resource(max_entries=256, ttl=6 * 3600, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _built_spec(builder_name: str, _builder: Callable, args: tuple, kwargs: dict) -> ChartSpec:
     return exports.to_chart_spec(_builder(*args, **kwargs))
 
