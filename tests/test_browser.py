@@ -248,3 +248,22 @@ def test_a_knob_reruns_only_the_part_and_the_link_menu_and_bundle_follow(browser
     assert (params["lr"], params["steps"]) == ("0.16", "120"), params
     assert page.get_by_test_id("stException").count() == 0
     ctx.close()
+
+
+def test_a_click_on_the_cliff_map_moves_the_start_there(browser, server):
+    """The loss map spans w in [0, 10] and b in [-8, 2]; a click a quarter of the way in from its
+    top-left corner starts the runs near (w, b) = (2.5, -0.5), and the link follows."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = ctx.new_page()
+    page.goto(f"{server.url}/Cliffs?part=cliff")
+    wait_for_app(page)
+    image = page.locator("[data-testid='stVegaLiteChart']").first.locator("g.mark-image image")
+    image.wait_for()
+    box = image.bounding_box()
+    page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"])
+    page.wait_for_function("() => window.location.search.includes('w0=2')", timeout=30_000)
+    wait_for_app(page)
+    params = dict(p.split("=") for p in page.url.split("?", 1)[1].split("&"))
+    assert abs(float(params["w0"]) - 2.5) <= 0.45 and abs(float(params["b0"]) + 0.5) <= 0.45, params
+    assert page.get_by_test_id("stException").count() == 0
+    ctx.close()
