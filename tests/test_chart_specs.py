@@ -59,3 +59,15 @@ def test_a_knob_changes_the_charts_data_but_not_their_specification(page_id, par
     assert any(b[1] != a[1] for b, a in zip(before, after)), "the knob changed no chart's data"
     for i, ((spec_b, _), (spec_a, _)) in enumerate(zip(before, after)):
         assert spec_a == spec_b, f"chart {i} ({spec_b.get('title', '')!r}) changed its specification"
+
+
+@pytest.mark.parametrize("page_id", sorted({p for p, _, _ in CASES}))
+def test_charts_skip_per_point_aria_strings_and_finiteness_tests(page_id):
+    """Every chart carries ui.charts.MARK_CONFIG (no per-point ARIA description, no per-point
+    finiteness test: the browser evaluates both for every point on every redraw). Safe only
+    because chart data is finite, which tests/test_robustness.py checks at every knob's extremes."""
+    for part in BY_ID[page_id].parts:
+        for spec, _ in _charts(page_id, part.id, {}):
+            mark = spec.get("config", {}).get("mark", {})
+            assert mark.get("aria") is False and "invalid" in mark and mark["invalid"] is None, \
+                f"{page_id}/{part.id}: chart {spec.get('title', '')!r} lacks MARK_CONFIG"

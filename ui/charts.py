@@ -164,14 +164,25 @@ def vrule(x: float, label: str, *, color: str = "#D55E00") -> alt.LayerChart:
                      data=data)
 
 
+# What the browser evaluates for every data point on every redraw, trimmed. Streamlit runs Vega
+# expressions through an interpreter (no eval, for its content security policy), so each
+# per-point expression costs: on the line-heavy parts these two were 10-20 ms of a 150 ms change.
+# - aria=False: no per-point ARIA description string ("step: 3; loss: 0.52") for each of the
+#   hundreds of points of a line; axes, legends and titles keep theirs.
+# - invalid=None: no per-point finiteness test; every chart's data is finite already (ui.charts
+#   .finite, and tests/test_robustness.py checks every page at every knob's extremes).
+MARK_CONFIG = alt.MarkConfig(aria=False, invalid=None)
+
+
 def finish(chart, legend_orient: str = "top"):
-    """Projector-sized fonts on a finished (possibly layered) chart. One configure() call: each
-    configure_* method deep-copies the whole chart."""
+    """Projector-sized fonts on a finished (possibly layered) chart, and the lean per-point
+    settings of MARK_CONFIG. One configure() call: each configure_* method deep-copies the whole
+    chart."""
     return chart.configure(
         axis=alt.AxisConfig(labelFontSize=13, titleFontSize=14, grid=True, gridOpacity=0.4),
         legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13, orient=legend_orient,
                                 symbolStrokeWidth=3, symbolSize=220),
-        title=alt.TitleConfig(fontSize=15, anchor="start"))
+        title=alt.TitleConfig(fontSize=15, anchor="start"), mark=MARK_CONFIG)
 
 
 def marker(x: float, y: float, label: str, *, color: str = "#000000", shape: str = "diamond",
