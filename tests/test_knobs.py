@@ -95,3 +95,26 @@ def test_parse_never_raises_and_always_returns_an_allowed_value(raw, index):
     else:
         assert knob.lo <= value <= knob.hi and math.isfinite(value)
     assert why is None or isinstance(why, str)
+
+
+CLIFFS_KNOBS = list(K.SHARED) + list(next(p for p in PAGES if p.id == "cliffs").url_knobs)
+
+
+@pytest.mark.parametrize("key,name", [("dims", "dim"), ("learning_rate", "lr"), ("LR", "lr"),
+                                      ("Seed", "seed"), ("depht", "depth"), ("step", "steps"),
+                                      ("clipping", "clipmode"), ("start", "w0")])
+def test_a_misspelled_key_is_matched_to_the_knob_it_looks_like(key, name):
+    assert [k.name for k in K.misspelled([key], CLIFFS_KNOBS)] == [name]
+
+
+@pytest.mark.parametrize("key", ["utm_source", "fbclid", "gclid", "ref", "lang", "x", "", "width",
+                                 "embed", "embed_options", "<script>", "λ", "lr", "w0"])
+def test_knob_names_reserved_keys_and_unrelated_keys_are_not_reported(key):
+    assert K.misspelled([key], CLIFFS_KNOBS) == []
+
+
+def test_each_knob_is_suggested_once_and_the_notice_never_quotes_the_key():
+    hits = K.misspelled(["dims", "dimension", "Dim"], CLIFFS_KNOBS)
+    assert [k.name for k in hits] == ["dim"]
+    text = K.misspelled_notice(hits[0])
+    assert "`dim`" in text and "dims" not in text and "dimension" not in text.replace("Dimension", "")

@@ -235,3 +235,14 @@ def test_a_part_draws_exactly_the_shared_knobs_that_change_it(page, part):
             assert _view(at) != base, f"{name} is drawn but changes nothing in part {part}"
         else:
             assert _view(at) == base, f"{name} changes part {part} but is not drawn there"
+
+
+def test_a_misspelled_key_in_a_link_gets_a_did_you_mean_notice_and_changes_nothing():
+    page = BY_ID["saddle_points"]
+    at = open_page(page, {"part": "hessians", "dims": "20", "utm_source": "mail", "embed": "true"})
+    assert not at.exception
+    got = notices(at)
+    assert len(got) == 1 and "`dim`" in got[0] and "Dimension n" in got[0]
+    assert widget(at, K.DIM).value == K.DIM.default
+    assert "dims" not in at.query_params and at.query_params["dim"] == K.encode(K.DIM, K.DIM.default)
+    assert not notices(at.run())  # said once: the rewritten link no longer carries the key

@@ -142,6 +142,8 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     """
     info = BY_ID[page_id]
     notices = [n for scope, knob in _scoped(info) if (n := K.sync_from_url(scope, knob))]
+    notices += [K.misspelled_notice(k) for k in K.misspelled(list(st.query_params),
+                                                            [kn for _, kn in _scoped(info)])]
     present = K.value("shared", K.PRESENT)
     st.set_page_config(page_title=f"{info.label} · {APP_TITLE}" if info.id != "home" else APP_TITLE,
                        page_icon=FAVICON, layout="wide",

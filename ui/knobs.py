@@ -143,6 +143,46 @@ def encode(knob: Knob, v) -> str:
     return repr(float(v)) if float(v) != int(v) or abs(v) >= 1e16 else str(int(v))
 
 
+# Query parameters that are not knobs but belong in a link anyway: Streamlit's own (an app embedded
+# in another site carries them), never reported.
+RESERVED = frozenset({"embed", "embed_options"})
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isascii() and c.isalnum())
+
+
+def misspelled(keys: Sequence[str], knobs: Sequence[Knob], cutoff: float = 0.75) -> list[Knob]:
+    """The knobs that URL keys which are not knob names look like misspellings of: the key,
+    lower-cased and stripped of everything but ASCII letters and digits, close to a knob's name or
+    label stripped the same way (``dims`` to ``dim``, ``learning_rate`` to "Learning rate ε").
+    Other unknown keys (tracking tags, Streamlit's RESERVED ones) are not reported. Each knob at
+    most once, in the order of ``knobs``."""
+    import difflib
+
+    names = {k.name for k in knobs} | RESERVED
+    spelled = {}
+    for k in knobs:
+        for form in (_folded(k.name), _folded(k.label)):
+            spelled.setdefault(form, k)
+    hits = set()
+    for key in keys:
+        folded = _folded(key)
+        if key in names or not folded:
+            continue
+        close = difflib.get_close_matches(folded, list(spelled), n=1, cutoff=cutoff)
+        if close:
+            hits.add(spelled[close[0]].name)
+    return [k for k in knobs if k.name in hits]
+
+
+def misspelled_notice(knob: Knob) -> str:
+    """What the page says about a dropped key that looks like ``knob`` (never the key itself: it
+    may be hostile)."""
+    return (f"A parameter of the link was ignored because no knob has that name; did you mean "
+            f"**{knob.label}** (`{knob.name}`)?")
+
+
 # --- Streamlit half -------------------------------------------------------------------------------
 def state_key(scope: str, knob: Knob) -> str:
     return f"_knob.{scope}.{knob.name}"
