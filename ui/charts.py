@@ -166,7 +166,8 @@ def vrule(x: float, label: str, *, color: str = "#D55E00") -> alt.LayerChart:
 
 # What the browser evaluates for every data point on every redraw, trimmed. Streamlit runs Vega
 # expressions through an interpreter (no eval, for its content security policy), so each
-# per-point expression costs: on the line-heavy parts these two were 10-20 ms of a 150 ms change.
+# per-point expression costs: on the line-heavy parts these two took up to 20 ms of a 150-180 ms
+# change.
 # - aria=False: no per-point ARIA description string ("step: 3; loss: 0.52") for each of the
 #   hundreds of points of a line; axes, legends and titles keep theirs.
 # - invalid=None: no per-point finiteness test; every chart's data is finite already (ui.charts

@@ -11,6 +11,7 @@ The parsing half (:func:`parse`, :func:`encode`) is pure and tested without Stre
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,8 +159,6 @@ def misspelled(keys: Sequence[str], knobs: Sequence[Knob], cutoff: float = 0.75)
     label stripped the same way (``dims`` to ``dim``, ``learning_rate`` to "Learning rate ε").
     Other unknown keys (tracking tags, Streamlit's RESERVED ones) are not reported. Each knob at
     most once, in the order of ``knobs``."""
-    import difflib
-
     names = {k.name for k in knobs} | RESERVED
     spelled = {}
     for k in knobs:
