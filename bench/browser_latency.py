@@ -12,7 +12,7 @@ The same measurement runs first on bench/floor_app.py (one slider, one 20-point 
 a second `streamlit run` in the same run: that is the floor. The issue's target is a page's warm
 median within 2x the floor's. A second floor, floor_app.py?grammar=1, redraws the elements of a
 typical part (knobs, menu links, share link, metrics, two small charts, captions, downloads) with
-no computation: the last column compares each part with it, which separates what Streamlit's
+no computation: a second ratio column compares each part with it, which separates what Streamlit's
 browser side charges for a part's elements from what the explorer's own code adds.
 
 A second table splits each warm press into phases, from WebSocket timestamps taken in the page
