@@ -18,6 +18,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from ui import net
+
+net.ensure_nodelay()  # the same socket fix as the app (ui/net.py), so the floors compare like for like
 st.set_page_config(page_title="Floor", layout="wide")
 GRAMMAR = st.query_params.get("grammar") == "1"
 
