@@ -101,6 +101,35 @@ def test_the_chart_fingerprint_sees_every_value_and_where_a_slice_sits():
     assert _frame_digest(df) != _frame_digest(df.rename(columns={"v": "w"}))
 
 
+def test_the_fingerprint_of_text_sees_content_not_buffers():
+    """Arrow-backed strings are fingerprinted from their buffers: the same values laid out
+    differently (sliced, in chunks, unpickled from a cache) match, and values whose characters
+    concatenate alike, or that differ only by a missing value, do not."""
+    import pickle
+
+    import pyarrow as pa
+
+    from ui.show import _arrow_text, _frame_digest
+
+    def text(values, chunks=None):
+        arr = pa.chunked_array(chunks) if chunks else pa.chunked_array([values])
+        return pd.DataFrame({"m": pd.Series(arr, dtype="str")})
+
+    whole = text(["ab", "c", "", "déf"])
+    assert _arrow_text(whole["m"]) is not None  # the fast path is the one under test
+    same = [text(None, [["ab"], ["c", ""], ["déf"]]),
+            text(["x", "ab", "c", "", "déf"]).iloc[1:].reset_index(drop=True),
+            pickle.loads(pickle.dumps(whole)),
+            pd.DataFrame({"m": pd.Series(["ab", "c", "", "déf"], dtype="str")})]
+    for other in same:
+        assert _frame_digest(other) == _frame_digest(whole)
+    for other in (text(["a", "bc", "", "déf"]), text(["ab", "c", "déf", ""]),
+                  text(["ab", "c", "", "déf", ""]),
+                  pd.DataFrame({"m": pd.Series(["ab", "c", None, "déf"], dtype="str")})):
+        assert _frame_digest(other) != _frame_digest(whole)
+    assert _frame_digest(whole) != _frame_digest(pd.DataFrame({"m": pd.Categorical(["ab", "c", "", "déf"])}))
+
+
 # --- the fast Altair copy (ui/altair_speed.py) ---------------------------------------------------
 def _sample_charts():
     df = pd.DataFrame({"step": np.repeat(np.arange(50), 2), "method": ["a", "b"] * 50,
