@@ -18,9 +18,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui import net
+from ui import heap, net
 
 net.ensure_nodelay()  # the same socket fix as the app (ui/net.py), so the floors compare like for like
+heap.freeze_startup_objects()  # and the same garbage-collector setting (ui/heap.py)
 st.set_page_config(page_title="Floor", layout="wide")
 GRAMMAR = st.query_params.get("grammar") == "1"
 
