@@ -118,6 +118,7 @@ def test_the_fingerprint_of_text_sees_content_not_buffers():
     whole = text(["ab", "c", "", "déf"])
     assert _arrow_text(whole["m"]) is not None  # the fast path is the one under test
     same = [text(None, [["ab"], ["c", ""], ["déf"]]),
+            text(None, [pa.array([], pa.string()), ["ab", "c", "", "déf"]]),
             text(["x", "ab", "c", "", "déf"]).iloc[1:].reset_index(drop=True),
             pickle.loads(pickle.dumps(whole)),
             pd.DataFrame({"m": pd.Series(["ab", "c", "", "déf"], dtype="str")})]
