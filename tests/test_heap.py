@@ -6,11 +6,9 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
-from pathlib import Path
 
+from tests.pagetest import ROOT
 from ui import heap
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_fresh_process_freezes_its_startup_objects_once_and_still_collects_new_cycles():

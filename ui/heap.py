@@ -4,7 +4,7 @@ By a page's first run the process has imported everything the app needs (Streaml
 pyarrow, Altair, numpy, the core): a few hundred thousand objects that live as long as the
 process. CPython's full (generation 2) collection walks every tracked object, and the server's
 allocations trigger one every few seconds under a class's load. Measured with a 50-session
-lecture load (bench/load.py): 13 full collections a minute, 25-122 ms each, and each one stops
+lecture load (bench/load.py): 13 full collections a minute, 15-122 ms each, and each one stops
 every session's rerun in flight.
 
 ``gc.freeze()`` moves the objects alive at that moment to a permanent generation that later
