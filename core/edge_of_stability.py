@@ -10,12 +10,14 @@ that is an empirical claim about networks, and this module only reports what thi
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from core import mlp
+from core import mlp, mlp_buffered
 
 SIZES = (4, 32, 32, 1)
 
@@ -47,20 +49,23 @@ def train(learning_rate: float = 0.15, num_steps: int = 1500, seed: int = 0, eve
     X, y = make_task(seed)
     theta = mlp.init_params(SIZES, np.random.default_rng(seed + 1))
     rng = np.random.default_rng(seed + 2)
-    loss_and_grad = mlp.loss_and_grad_fn(X, y, SIZES)  # mlp.loss_and_grad's numbers, cheaper
+    loss_and_grad = mlp_buffered.loss_and_grad_fn(X, y, SIZES)  # mlp's numbers, cheaper
+    hvp = mlp_buffered.hvp_fn(X, y, SIZES)
+    product = functools.partial(hvp, theta)  # v -> H v at theta (updated in place below)
     step = np.empty_like(theta)
     rows, v, diverged_at = [], None, None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for k in range(int(num_steps) + 1):
             cost, g = loss_and_grad(theta)
-            gn = float(np.linalg.norm(g))
-            if not (np.isfinite(cost) and np.isfinite(gn)) or cost > 1e6:
+            gn = math.sqrt(g.dot(g))  # np.linalg.norm(g) of a vector, without its checks
+            if not (math.isfinite(cost) and math.isfinite(gn)) or cost > 1e6:
                 diverged_at = k
                 break
             if k % every == 0 or k == num_steps:
                 iters = power_iters if v is not None else 4 * power_iters
-                lam, v = mlp.sharpness(theta, X, y, SIZES, num_iters=iters, rng=rng, v0=v)
-                gHg = float(g @ mlp.hvp(theta, g, X, y, SIZES))
+                lam, v = mlp.sharpness(theta, X, y, SIZES, num_iters=iters, rng=rng, v0=v,
+                                       product=product)
+                gHg = float(g @ hvp(theta, g))
                 rows.append((k, float(cost), gn, gHg, lam))
             theta -= np.multiply(learning_rate, g, out=step)  # in place: the same numbers
     hist = pd.DataFrame(rows, columns=["step", "cost", "grad_norm", "gHg", "sharpness"])

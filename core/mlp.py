@@ -113,47 +113,6 @@ def loss_and_grad(theta, X, y, sizes, activation="tanh"):
     return value, flatten(grads[::-1])
 
 
-def loss_and_grad_fn(X, y, sizes, activation="tanh"):
-    """:func:`loss_and_grad` of one network (theta of shape (P,)) on fixed data X (N, n_in),
-    y (N, n_out), as a function of theta alone: the same numpy operations in the same order, so
-    the same numbers bit for bit, with every buffer allocated once and the gradient written in
-    place into one flat vector (about half the cost on the small nets of the explorer, where the
-    overhead of each numpy call is most of the work). The gradient returned is that buffer: the
-    next call overwrites it."""
-    N, L = X.shape[0], len(sizes) - 1
-    shapes = list(zip(sizes[:-1], sizes[1:]))
-    offsets = np.cumsum([0] + [a * b + b for a, b in shapes])
-    g = np.empty(int(offsets[-1]))
-    gW = [g[o : o + a * b].reshape(a, b) for o, (a, b) in zip(offsets, shapes)]
-    gb = [g[o + a * b : o + a * b + b] for o, (a, b) in zip(offsets, shapes)]
-    hs = [X] + [np.empty((N, b)) for _, b in shapes]
-    dz = [np.empty((N, b)) for _, b in shapes]  # delta of each layer
-    tmp = [np.empty((N, b)) for _, b in shapes]
-
-    def f(theta):
-        layers = [(theta[o : o + a * b].reshape(a, b), theta[o + a * b : o + a * b + b])
-                  for o, (a, b) in zip(offsets, shapes)]
-        for l, (W, b) in enumerate(layers):
-            z = np.add(np.matmul(hs[l], W, out=hs[l + 1]), b, out=hs[l + 1])
-            if l < L - 1 and activation != "linear":
-                np.tanh(z, out=z) if activation == "tanh" else np.maximum(z, 0.0, out=z)
-        r = np.subtract(hs[-1], y, out=tmp[-1])
-        value = 0.5 * np.sum(r * r, axis=(-2, -1)) / N
-        delta = np.divide(r, N, out=dz[-1])
-        for l in range(L - 1, -1, -1):
-            np.matmul(hs[l].T, delta, out=gW[l])
-            np.sum(delta, axis=-2, out=gb[l])
-            if l > 0:
-                delta = np.matmul(delta, layers[l][0].T, out=dz[l - 1])
-                if activation == "tanh":  # act'(z) = 1 - h^2
-                    delta *= np.subtract(1.0, np.multiply(hs[l], hs[l], out=tmp[l - 1]), out=tmp[l - 1])
-                elif activation == "relu":  # act'(z) = [z > 0] = [h > 0]
-                    delta *= np.greater(hs[l], 0.0, out=tmp[l - 1])
-        return value, g
-
-    return f
-
-
 def _rop(theta, v, X, y, sizes, activation):
     """H v by Pearlmutter's R-operator (forward-over-reverse in real arithmetic) for an analytic
     activation: R{.} = d/dr (.)(theta + r v) at r = 0, pushed through the forward pass and then
@@ -205,13 +164,18 @@ def hvp(theta, v, X, y, sizes, activation="tanh"):
     return _rop(theta, v, X, y, sizes, activation)
 
 
-def sharpness(theta, X, y, sizes, activation="tanh", num_iters=30, rng=None, v0=None):
+def sharpness(theta, X, y, sizes, activation="tanh", num_iters=30, rng=None, v0=None, product=None):
     """lambda_max(H) by power iteration on Hessian-vector products (Cohen et al. 2021).
 
     Returns (eigenvalue, unit eigenvector). Power iteration finds the eigenvalue of largest
     magnitude; if that one is negative the spectrum is shifted by it and iterated again, so the
-    result is the largest *algebraic* eigenvalue. Pass the previous eigenvector as v0 to warm-start.
+    result is the largest *algebraic* eigenvalue. Pass the previous eigenvector as v0 to warm-start,
+    and as ``product`` a function v -> H v at theta (core.mlp_buffered.hvp_fn) to save
+    allocations; by default it is :func:`hvp`.
     """
+    if product is None:
+        def product(v):
+            return hvp(theta, v, X, y, sizes, activation)
     rng = np.random.default_rng(0) if rng is None else rng
     P = theta.shape[-1]
 
@@ -220,7 +184,7 @@ def sharpness(theta, X, y, sizes, activation="tanh", num_iters=30, rng=None, v0=
         v /= np.linalg.norm(v)
         lam = 0.0
         for _ in range(num_iters):
-            w = hvp(theta, v, X, y, sizes, activation) + shift * v
+            w = product(v) + shift * v
             lam = float(v @ w)
             n = np.linalg.norm(w)
             if n == 0 or not np.isfinite(n):

@@ -5,7 +5,7 @@ import pytest
 
 from core import edge_of_stability as eos
 from core import ill_conditioning as ic
-from core import mlp, optim
+from core import mlp, mlp_buffered, optim
 
 
 @pytest.mark.parametrize("kappa,dim,lr,rotate", [(10, 10, 0.15, True), (100, 5, 0.019, False),
@@ -154,12 +154,36 @@ def test_sharpness_matches_the_exact_hessian_of_a_tiny_net():
 def test_buffered_loss_and_grad_is_loss_and_grad_bit_for_bit(activation, sizes):
     rng = np.random.default_rng(len(sizes) + sizes[1])
     X, y = rng.standard_normal((9, sizes[0])), rng.standard_normal((9, sizes[-1]))
-    f = mlp.loss_and_grad_fn(X, y, sizes, activation)
-    for gain in (0.5, 2.0):  # a second call reuses the buffers of the first
-        th = mlp.init_params(sizes, rng, gain=gain) + 0.1 * rng.standard_normal(mlp.num_params(sizes))
+    f = mlp_buffered.loss_and_grad_fn(X, y, sizes, activation)
+    th = mlp.init_params(sizes, rng, gain=0.5) + 0.1 * rng.standard_normal(mlp.num_params(sizes))
+    for step in range(3):  # later calls reuse the buffers
         value, g = mlp.loss_and_grad(th, X, y, sizes, activation)
         value_f, g_f = f(th)
         assert value_f == value and np.array_equal(g_f, g)
+        if step == 0:
+            th -= 0.3 * g  # the same array, changed in place: f's views of it must follow
+        else:
+            th = 3.0 * th  # a new array, on a larger scale
+
+
+@pytest.mark.parametrize("activation", ["tanh", "linear"])
+@pytest.mark.parametrize("sizes", [(3, 5, 4, 2), (4, 32, 32, 1), (2, 1)])
+def test_buffered_hessian_vector_product_is_hvp_bit_for_bit(activation, sizes):
+    rng = np.random.default_rng(7 * len(sizes) + sizes[1])
+    X, y = rng.standard_normal((9, sizes[0])), rng.standard_normal((9, sizes[-1]))
+    P = mlp.num_params(sizes)
+    hv = mlp_buffered.hvp_fn(X, y, sizes, activation)
+    th = mlp.init_params(sizes, rng, gain=1.5) + 0.2 * rng.standard_normal(P)
+    for _ in range(3):  # later calls reuse the buffers: a new v, then theta changed in place
+        v = rng.standard_normal(P)
+        np.testing.assert_array_equal(hv(th, v), mlp.hvp(th, v, X, y, sizes, activation))
+        th += 0.1 * rng.standard_normal(P)
+
+
+def test_buffered_hessian_vector_product_refuses_relu():
+    X, y = np.ones((2, 2)), np.ones((2, 1))
+    with pytest.raises(ValueError, match="tanh or linear"):
+        mlp_buffered.hvp_fn(X, y, (2, 3, 1), "relu")
 
 
 @pytest.mark.parametrize("activation", ["tanh", "linear"])
