@@ -36,6 +36,7 @@ import random
 import sys
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,6 +298,11 @@ def print_trial(t: Trial) -> None:
                  "distinct chart sets", "KB/run", "errors"], rows))
     for e in sorted(set(t.errors))[:10]:
         print("  error:", e)
+    for r in [r for r in t.records if not r.result.adopted()][:5]:
+        back = dict(urllib.parse.parse_qsl(r.result.query_string))
+        print(f"  not adopted ({r.page}, {r.kind}):", ", ".join(
+            f"sent {k}={v}, page wrote {back.get(k)}" for k, v in r.result.sent.items()
+            if k in back and back[k] != v))
     if t.traceback:
         print("\nfirst traceback in the server's log:\n" + t.traceback)
 

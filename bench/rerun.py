@@ -20,6 +20,7 @@ from stclient import machine  # noqa: E402  (bench/, on the path above)
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from ui import knobs as K  # noqa: E402
+from ui import workers  # noqa: E402
 from ui.pages import PAGES  # noqa: E402
 
 
@@ -89,6 +90,9 @@ def main():
     if registry is None:
         print("# this Streamlit has no AppTest._bidi_component_manager: cold times include "
               "AppTest's scan of installed packages")
+    where = ("in a worker process" if workers.ready(timeout=120)
+             else "in this process (EXPLORER_WORKERS=0, or no worker started)")
+    print(f"# core computations run {where}, as in the server (ui/workers.py)")
     print(f"{'page/part':<32} {'setting':<10} {'cold median':>12} {'cold p95':>9} "
           f"{'warm median':>12} {'warm p95':>9}")
     for page in [p for p in PAGES if p.exists()]:

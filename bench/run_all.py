@@ -17,6 +17,7 @@ BENCHES = [
     ["load.py", "--sessions", "50", "--duration", "60"],
     ["payload.py"],
     ["memory.py", "--settings", "400", "--every", "100"],
+    ["convoy.py", "--busy", "1", "--repeats", "1"],
 ]
 
 failed = []

@@ -24,7 +24,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui import exports, heap, net
+from ui import exports, heap, net, workers
 from ui import knobs as K
 from ui.pages import BY_ID, PAGES, PageInfo
 
@@ -142,6 +142,7 @@ def frame(page_id: str, claim: str = "", limits: dict[str, tuple[float, float]] 
     """
     net.ensure_nodelay()  # once per process: Streamlit 1.67 leaves Nagle's algorithm on (ui/net.py)
     heap.freeze_startup_objects()  # once per process: shorter full collections (ui/heap.py)
+    workers.start(check_code=False)  # the process that computes core results (ui/workers.py)
     info = BY_ID[page_id]
     notices = [n for scope, knob in _scoped(info) if (n := K.sync_from_url(scope, knob))]
     notices += [K.misspelled_notice(k) for k in K.misspelled(list(st.query_params),

@@ -4,6 +4,7 @@ by every session (:func:`chart_spec`)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ import streamlit as st
 
 from core.cliffs import CliffMap
 from core.local_minima import Restarts
-from ui import exports
+from ui import exports, workers
 from ui.frame import current_view
 
 _CACHED: dict[Callable, Callable] = {}
@@ -23,11 +24,16 @@ _CACHED: dict[Callable, Callable] = {}
 
 def cached(fn: Callable) -> Callable:
     """Cache a core call on its arguments (scalars, or core results that carry their inputs: see
-    HASH_FUNCS), bounded so many students cannot fill memory. One wrapper per function (making
-    a new one costs a read of the function's source)."""
+    HASH_FUNCS), bounded so many students cannot fill memory, and compute it in a worker
+    process (ui/workers.py). One wrapper per function (making a new one costs a read of the
+    function's source). The cache is keyed by ``fn`` itself: its module, name and source."""
     if fn not in _CACHED:
+        @functools.wraps(fn)
+        def compute(*args, **kwargs):
+            return workers.run(fn, *args, **kwargs)
+
         _CACHED[fn] = st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False,
-                                    hash_funcs=HASH_FUNCS)(fn)
+                                    hash_funcs=HASH_FUNCS)(compute)
     return _CACHED[fn]
 
 
