@@ -10,6 +10,7 @@ import signal
 import sys
 
 import numpy as np
+import psutil
 import pytest
 
 from core import local_minima as lm
@@ -149,3 +150,26 @@ def test_a_page_computes_its_part_in_the_worker():
     at = open_page(BY_ID["long_term"])
     assert not at.exception and at.get("vega_lite_chart")
     assert workers.counts["worker"] > before
+
+
+def test_a_worker_exits_when_the_server_process_dies_without_cleaning_up():
+    import subprocess
+    import time
+
+    from tests.pagetest import ROOT
+
+    code = ("import os, sys; from ui import workers; assert workers.ready(timeout=120); "
+            "print(workers.start().workers[0].pid, flush=True); os._exit(0)")  # no atexit
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=180)
+    pid = int(out.stdout.strip())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return  # exited (a container's first process may be slow to reap it)
+        except psutil.NoSuchProcess:
+            return  # gone: it read the end of its input and left
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail(f"worker {pid} outlived its server")

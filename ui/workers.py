@@ -111,19 +111,25 @@ class Worker:
     def __init__(self) -> None:
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
+        root = str(CORE.parent)
+        path = os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p])
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ui.workers", str(to_child), str(from_child)],
-            cwd=CORE.parent, pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL)
+            [sys.executable, "-m", "ui.workers", str(to_child), str(from_child)], cwd=root,
+            env={**os.environ, "PYTHONPATH": path}, pass_fds=(to_child, from_child),
+            stdin=subprocess.DEVNULL)
         os.close(to_child), os.close(from_child)
         self.send = Connection(from_parent, readable=False)
         self.recv = Connection(to_parent, writable=False)
         self.pid: int | None = None  # set once the worker has said it is ready
+        self._lock = threading.Lock()  # one reader of the first message
 
     def ready(self, timeout: float | None = 0.0) -> bool:
         """Whether the worker has imported the core (reads its first message if it has come);
         raises EOFError if it died."""
-        if self.pid is None and self.recv.poll(timeout):
-            self.pid = self.recv.recv()
+        if self.pid is None:
+            with self._lock:
+                if self.pid is None and self.recv.poll(timeout):
+                    self.pid = self.recv.recv()
         return self.pid is not None
 
     def stop(self) -> None:
