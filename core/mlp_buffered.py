@@ -12,18 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _layout(sizes):
-    """(shapes [(n_in, n_out)], offsets of each layer in the flat theta, P)."""
-    shapes = list(zip(sizes[:-1], sizes[1:]))
-    offsets = np.cumsum([0] + [a * b + b for a, b in shapes])
-    return shapes, offsets, int(offsets[-1])
-
-
-def _views(buf, shapes, offsets):
-    """[(W (n_in, n_out), b (n_out,))] views of a flat vector (P,)."""
-    return [(buf[o : o + a * b].reshape(a, b), buf[o + a * b : o + a * b + b])
-            for o, (a, b) in zip(offsets, shapes)]
+from core.mlp import num_params, unflatten
 
 
 def loss_and_grad_fn(X, y, sizes, activation="tanh"):
@@ -34,9 +23,9 @@ def loss_and_grad_fn(X, y, sizes, activation="tanh"):
     overhead of each numpy call is most of the work). The gradient returned is that buffer: the
     next call overwrites it."""
     N, L = X.shape[0], len(sizes) - 1
-    shapes, offsets, P = _layout(sizes)
-    g = np.empty(P)
-    gW, gb = zip(*_views(g, shapes, offsets))
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    g = np.empty(num_params(sizes))
+    gW, gb = zip(*unflatten(g, sizes))
     hs = [X] + [np.empty((N, b)) for _, b in shapes]
     dz = [np.empty((N, b)) for _, b in shapes]  # delta of each layer
     tmp = [np.empty((N, b)) for _, b in shapes]
@@ -45,7 +34,7 @@ def loss_and_grad_fn(X, y, sizes, activation="tanh"):
 
     def f(theta):
         if views[0] is not theta:
-            views[:] = theta, _views(theta, shapes, offsets)
+            views[:] = theta, unflatten(theta, sizes)
         layers = views[1]
         for l, (W, b) in enumerate(layers):
             z = np.add(np.matmul(hs[l], W, out=hs[l + 1]), b, out=hs[l + 1])
@@ -76,9 +65,9 @@ def hvp_fn(X, y, sizes, activation="tanh"):
     if activation not in ("tanh", "linear"):
         raise ValueError(f"hvp_fn needs tanh or linear units, not {activation!r}")
     N, L, tanh = X.shape[0], len(sizes) - 1, activation == "tanh"
-    shapes, offsets, P = _layout(sizes)
-    out = np.empty(P)
-    rgW, rgb = zip(*_views(out, shapes, offsets))
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    out = np.empty(num_params(sizes))
+    rgW, rgb = zip(*unflatten(out, sizes))
     tW = [np.empty(shape) for shape in shapes]
 
     def per_layer():
@@ -91,9 +80,9 @@ def hvp_fn(X, y, sizes, activation="tanh"):
 
     def f(theta, v):
         if views[0] is not theta:
-            views[0:2] = theta, _views(theta, shapes, offsets)
+            views[0:2] = theta, unflatten(theta, sizes)
         if views[2] is not v:
-            views[2:4] = v, _views(v, shapes, offsets)
+            views[2:4] = v, unflatten(v, sizes)
         layers, dirs = views[1], views[3]
         for l, ((W, b), (V, c)) in enumerate(zip(layers, dirs)):
             h, z, rz = hs[l], hs[l + 1], rhs[l + 1]
