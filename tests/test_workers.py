@@ -141,13 +141,15 @@ def test_workers_started_before_core_changed_are_replaced(monkeypatch):
     worker_pid()
 
 
-def test_a_page_computes_its_part_in_the_worker():
+@pytest.mark.parametrize("page", ["long_term", "saddle_points"])  # (saddle: through ui helpers)
+def test_a_page_computes_its_part_in_the_worker(page):
     import streamlit as st
 
     worker_pid()
     st.cache_data.clear()
+    st.cache_resource.clear()
     before = workers.counts["worker"]
-    at = open_page(BY_ID["long_term"])
+    at = open_page(BY_ID[page])
     assert not at.exception and at.get("vega_lite_chart")
     assert workers.counts["worker"] > before
 
